@@ -1,0 +1,78 @@
+"""The access model: stack config in, validated and expanded access out.
+
+Pure Python (no Pulumi import), deterministic, and the single source for the components,
+the access matrix, the access diff and the audit.
+"""
+
+from .config import (
+    NAMESPACE,
+    AdminGroupConfig,
+    CatalogConfig,
+    DatabaseConfig,
+    FederatedCredential,
+    FirewallRule,
+    GrantConfig,
+    LocalConfig,
+    NetworkConfig,
+    PipelineConfig,
+    PrincipalConfig,
+    PrincipalKind,
+    ServerConfig,
+    StackConfig,
+    Target,
+    parse_stack_config,
+)
+from .errors import ConfigError, ConfigIssue
+from .expand import (
+    PUBLIC,
+    AccessEntry,
+    CapabilityRole,
+    DefaultPrivilegeSpec,
+    ExpandedAccess,
+    GrantSpec,
+    Membership,
+    PrincipalRole,
+    capability_role_name,
+    entra_label,
+    expand,
+    expand_access,
+)
+from .profiles import ALLOWED_PRIVILEGES, BUILTIN_PROFILES, OBJECT_TYPES, ObjectType, Profile
+
+__all__ = [
+    "ALLOWED_PRIVILEGES",
+    "BUILTIN_PROFILES",
+    "NAMESPACE",
+    "OBJECT_TYPES",
+    "PUBLIC",
+    "AccessEntry",
+    "AdminGroupConfig",
+    "CapabilityRole",
+    "CatalogConfig",
+    "ConfigError",
+    "ConfigIssue",
+    "DatabaseConfig",
+    "DefaultPrivilegeSpec",
+    "ExpandedAccess",
+    "FederatedCredential",
+    "FirewallRule",
+    "GrantConfig",
+    "GrantSpec",
+    "LocalConfig",
+    "Membership",
+    "NetworkConfig",
+    "ObjectType",
+    "PipelineConfig",
+    "PrincipalConfig",
+    "PrincipalKind",
+    "PrincipalRole",
+    "Profile",
+    "ServerConfig",
+    "StackConfig",
+    "Target",
+    "capability_role_name",
+    "entra_label",
+    "expand",
+    "expand_access",
+    "parse_stack_config",
+]

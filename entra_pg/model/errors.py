@@ -1,0 +1,44 @@
+"""Errors raised while reading the access model from stack config."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["ConfigError", "ConfigIssue"]
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in the stack config.
+
+    Attributes:
+        path: where it is, as a config path (`entra-postgres:access[2].grants[0].profile`).
+        message: what is wrong, naming the offending value.
+        fix: what would be right.
+    """
+
+    path: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}. Fix: {self.fix}"
+
+
+class ConfigError(ValueError):
+    """The stack config is invalid; nothing may be declared.
+
+    Every problem found is collected so that one run reports all of them, each naming its
+    config path and the fix.
+    """
+
+    def __init__(self, issues: Iterable[ConfigIssue]) -> None:
+        self.issues: tuple[ConfigIssue, ...] = tuple(issues)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """A human-readable message listing every issue, one per line."""
+        count = len(self.issues)
+        head = f"invalid stack config ({count} problem{'s' if count != 1 else ''}):"
+        return "\n".join([head, *(f"  - {issue}" for issue in self.issues)])
