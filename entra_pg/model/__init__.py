@@ -6,6 +6,7 @@ the access matrix, the access diff and the audit.
 
 from .config import (
     NAMESPACE,
+    AccessSpec,
     AdminGroupConfig,
     CatalogConfig,
     DatabaseConfig,
@@ -20,6 +21,7 @@ from .config import (
     ServerConfig,
     StackConfig,
     Target,
+    parse_access_spec,
     parse_stack_config,
 )
 from .errors import ConfigError, ConfigIssue
@@ -46,6 +48,7 @@ __all__ = [
     "OBJECT_TYPES",
     "PUBLIC",
     "AccessEntry",
+    "AccessSpec",
     "AdminGroupConfig",
     "CapabilityRole",
     "CatalogConfig",
@@ -74,5 +77,6 @@ __all__ = [
     "entra_label",
     "expand",
     "expand_access",
+    "parse_access_spec",
     "parse_stack_config",
 ]

@@ -28,6 +28,7 @@ from .profiles import ALLOWED_PRIVILEGES, BUILTIN_PROFILES, OBJECT_TYPES, Object
 
 __all__ = [
     "NAMESPACE",
+    "AccessSpec",
     "AdminGroupConfig",
     "CatalogConfig",
     "DatabaseConfig",
@@ -42,6 +43,7 @@ __all__ = [
     "ServerConfig",
     "StackConfig",
     "Target",
+    "parse_access_spec",
     "parse_stack_config",
 ]
 
@@ -94,7 +96,6 @@ class ServerConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     tls_min_version: str = "TLSv1.2"
     group_sync: bool = False
-    password_auth: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -387,7 +388,6 @@ def _server(r: _Reader, path: str, raw: object) -> ServerConfig | None:
             "network",
             "tlsMinVersion",
             "groupSync",
-            "passwordAuth",
             "tags",
         ),
         required=("name", "resourceGroup"),
@@ -429,7 +429,6 @@ def _server(r: _Reader, path: str, raw: object) -> ServerConfig | None:
         r.issue(f"{path}.tags", "expected a mapping of strings to strings", "quote tag values")
     else:
         tags = dict(tags_raw)
-    password_auth = r.boolean(f"{path}.passwordAuth", m.get("passwordAuth"), False)
     if name is None or resource_group is None:
         return None
     return ServerConfig(
@@ -451,7 +450,6 @@ def _server(r: _Reader, path: str, raw: object) -> ServerConfig | None:
             f"{path}.tlsMinVersion", m.get("tlsMinVersion"), TLS_VERSIONS, "TLSv1.2"
         ),
         group_sync=r.boolean(f"{path}.groupSync", m.get("groupSync"), False),
-        password_auth=password_auth,
         tags=tags,
     )
 
@@ -870,7 +868,7 @@ def _local(r: _Reader, path: str, raw: object) -> LocalConfig:
 # --------------------------------------------------------------------------- cross-checks
 
 
-def _cross_check(r: _Reader, cfg: StackConfig) -> None:
+def _cross_check(r: _Reader, cfg: StackConfig, prefix: str = f"{NAMESPACE}:") -> None:
     """Checks that span sections: references, uniqueness, ddl permission."""
     dbs = {db.name: db for db in cfg.databases}
     seen_db: dict[str, str] = {}
@@ -878,7 +876,7 @@ def _cross_check(r: _Reader, cfg: StackConfig) -> None:
         folded = db.name.casefold()
         if folded in seen_db:
             r.issue(
-                f"{NAMESPACE}:databases[{i}].name",
+                f"{prefix}databases[{i}].name",
                 f"database {db.name!r} is declared twice (also as {seen_db[folded]!r})",
                 "declare each database once",
             )
@@ -899,13 +897,13 @@ def _cross_check(r: _Reader, cfg: StackConfig) -> None:
             role_owner[folded] = where
 
     if cfg.admins is not None:
-        claim(cfg.admins.display_name, f"{NAMESPACE}:admins.displayName")
+        claim(cfg.admins.display_name, f"{prefix}admins.displayName")
     if cfg.pipeline is not None:
-        claim(cfg.pipeline.display_name, f"{NAMESPACE}:pipeline.displayName")
+        claim(cfg.pipeline.display_name, f"{prefix}pipeline.displayName")
     for i, db in enumerate(cfg.databases):
-        claim(db.owner_role, f"{NAMESPACE}:databases[{i}].owner")
+        claim(db.owner_role, f"{prefix}databases[{i}].owner")
     for i, principal in enumerate(cfg.access):
-        base = f"{NAMESPACE}:access[{i}]"
+        base = f"{prefix}access[{i}]"
         claim(principal.name, f"{base}.name")
         if principal.object_id is not None:
             for j, other in enumerate(cfg.access[:i]):
@@ -1047,3 +1045,69 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     if r.issues:
         raise ConfigError(r.issues)
     return cfg
+
+
+@dataclass(frozen=True)
+class AccessSpec:
+    """The database-access part of the model, as a reusable component receives it."""
+
+    databases: tuple[DatabaseConfig, ...]
+    profiles: Mapping[str, Profile]
+    principals: tuple[PrincipalConfig, ...]
+
+
+_LABEL_TYPE_KINDS: Final[dict[str, PrincipalKind]] = {
+    "user": "user",
+    "group": "existingGroup",
+    "service": "servicePrincipal",
+}
+
+
+def _component_principal(r: _Reader, path: str, raw: object) -> PrincipalConfig | None:
+    m = r.mapping(
+        path, raw, allowed=("name", "type", "migration", "grants"), required=("name", "type")
+    )
+    if m is None:
+        return None
+    name = r.identifier(f"{path}.name", m.get("name"), "principal name")
+    if name is not None and (problem := reserved_role_problem(name)):
+        r.issue(f"{path}.name", f"{name!r} {problem}", "choose another Entra name")
+        name = None
+    label_type = r.choice(f"{path}.type", m.get("type"), tuple(_LABEL_TYPE_KINDS), "")
+    grants = r.each(f"{path}.grants", m.get("grants"), lambda p, v: _grant(r, p, v))
+    if name is None or not label_type:
+        return None
+    return PrincipalConfig(
+        name=name,
+        kind=_LABEL_TYPE_KINDS[label_type],
+        migration=r.boolean(f"{path}.migration", m.get("migration"), False),
+        grants=tuple(grants),
+    )
+
+
+def parse_access_spec(
+    databases: object, profiles: object, principals: object, *, prefix: str
+) -> AccessSpec:
+    """Validate the inputs of a database access layer (the `DatabaseAccess` component).
+
+    Args:
+        databases: a list of `{name, schemas, owner?}`.
+        profiles: custom profiles by name (`{description?, privileges, futureObjects?}`), or None.
+        principals: a list of `{name, type: user|group|service, migration?, grants}`; object
+            ids are not validated here (they may be outputs of resources not yet created).
+        prefix: what error paths start with, e.g. `DatabaseAccess(app).`.
+
+    Raises:
+        ConfigError: every problem, with its path and fix.
+    """
+    r = _Reader()
+    dbs = r.each(f"{prefix}databases", databases, lambda p, v: _database(r, p, v))
+    if not dbs and not r.issues:
+        r.issue(f"{prefix}databases", "no database is given", "give at least one database")
+    profs = _profiles(r, f"{prefix}profiles", profiles)
+    people = r.each(f"{prefix}principals", principals, lambda p, v: _component_principal(r, p, v))
+    spec = StackConfig(target="local", databases=tuple(dbs), profiles=profs, access=tuple(people))
+    _cross_check(r, spec, prefix)
+    if r.issues:
+        raise ConfigError(r.issues)
+    return AccessSpec(databases=spec.databases, profiles=spec.profiles, principals=spec.access)
