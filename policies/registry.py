@@ -1,0 +1,84 @@
+"""Every rule of the pack, in the order `GetAnalyzerInfo` reports them.
+
+`ALL_POLICIES` is what `policies/__main__.py` hands to `PolicyPack`. Each entry comes from its
+own module `policies.rules.<rule_name_in_snake_case>`; a test checks the two stay in step.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import Policy
+
+from policies.rules import (
+    azure_native_postgresql_configuration_min_tls,
+    azure_native_postgresql_configuration_secure_transport,
+    azure_native_postgresql_entra_admin_is_group,
+    azure_native_postgresql_firewall_no_internet,
+    azure_native_postgresql_server_entra_only_auth,
+    azure_native_postgresql_server_no_public_network,
+    azuread_federated_credential_exchange_audience,
+    azuread_federated_credential_github_issuer,
+    azuread_federated_credential_no_pr_for_admins,
+    azuread_federated_credential_scoped_subject,
+    azuread_group_has_owner,
+    azuread_group_security_enabled,
+    postgresql_default_privileges_no_all_privileges,
+    postgresql_default_privileges_no_grant_option,
+    postgresql_default_privileges_no_public,
+    postgresql_grant_no_all_privileges,
+    postgresql_grant_no_grant_option,
+    postgresql_grant_no_public,
+    postgresql_grant_role_no_admin_option,
+    postgresql_grant_role_no_azure_pg_admin,
+    postgresql_provider_entra_auth,
+    postgresql_provider_no_superuser,
+    postgresql_provider_tls,
+    postgresql_role_login_mapped_to_entra,
+    postgresql_role_no_azure_pg_admin,
+    postgresql_role_no_elevated_attributes,
+    postgresql_role_no_password,
+    postgresql_role_no_superuser,
+    postgresql_security_label_no_pgaadauth_admin,
+    postgresql_security_label_well_formed,
+)
+
+ALL_POLICIES: list[Policy] = [
+    postgresql_role_no_superuser.POLICY,
+    postgresql_role_no_elevated_attributes.POLICY,
+    postgresql_role_no_azure_pg_admin.POLICY,
+    postgresql_grant_role_no_azure_pg_admin.POLICY,
+    postgresql_grant_role_no_admin_option.POLICY,
+    postgresql_role_no_password.POLICY,
+    postgresql_role_login_mapped_to_entra.POLICY,
+    postgresql_security_label_no_pgaadauth_admin.POLICY,
+    postgresql_security_label_well_formed.POLICY,
+    postgresql_grant_no_grant_option.POLICY,
+    postgresql_default_privileges_no_grant_option.POLICY,
+    postgresql_grant_no_public.POLICY,
+    postgresql_default_privileges_no_public.POLICY,
+    postgresql_grant_no_all_privileges.POLICY,
+    postgresql_default_privileges_no_all_privileges.POLICY,
+    postgresql_provider_entra_auth.POLICY,
+    postgresql_provider_no_superuser.POLICY,
+    postgresql_provider_tls.POLICY,
+    azure_native_postgresql_server_entra_only_auth.POLICY,
+    azure_native_postgresql_server_no_public_network.POLICY,
+    azure_native_postgresql_entra_admin_is_group.POLICY,
+    azure_native_postgresql_configuration_secure_transport.POLICY,
+    azure_native_postgresql_configuration_min_tls.POLICY,
+    azure_native_postgresql_firewall_no_internet.POLICY,
+    azuread_group_security_enabled.POLICY,
+    azuread_group_has_owner.POLICY,
+    azuread_federated_credential_github_issuer.POLICY,
+    azuread_federated_credential_exchange_audience.POLICY,
+    azuread_federated_credential_scoped_subject.POLICY,
+    azuread_federated_credential_no_pr_for_admins.POLICY,
+]
+"""The rules: PostgreSQL roles, labels and grants, the postgresql provider, Azure, then Entra."""
+
+POLICY_PACK_DESCRIPTION = (
+    "Guards identity-based access to Azure Database for PostgreSQL: no superuser or "
+    "azure_pg_admin for anyone, Entra-only logins, TLS, no internet-wide firewall rules, "
+    "and scoped GitHub OIDC trust."
+)
+
+__all__ = ["ALL_POLICIES", "POLICY_PACK_DESCRIPTION"]

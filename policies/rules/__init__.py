@@ -1,0 +1,1 @@
+"""One module per rule, each defining `POLICY`; `policies.registry` lists them all."""
