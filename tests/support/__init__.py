@@ -1,0 +1,1 @@
+"""Shared test support: a throwaway PostgreSQL cluster and a provider-faithful `apply`."""
