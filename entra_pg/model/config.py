@@ -546,7 +546,9 @@ def _admins(r: _Reader, path: str, raw: object) -> AdminGroupConfig | None:
         )
     if name is None:
         return None
-    return AdminGroupConfig(display_name=name, owners=tuple(owners), members=tuple(members))
+    return AdminGroupConfig(
+        display_name=name, owners=_canonical_refs(owners), members=_canonical_refs(members)
+    )
 
 
 def _pipeline(r: _Reader, path: str, raw: object) -> PipelineConfig | None:
@@ -631,7 +633,7 @@ def _database(r: _Reader, path: str, raw: object) -> DatabaseConfig | None:
             f"owner role {owner_role!r} {problem}",
             "choose another owner role name",
         )
-    return DatabaseConfig(name=name, schemas=tuple(schemas), owner_role=owner_role)
+    return DatabaseConfig(name=name, schemas=tuple(sorted(schemas)), owner_role=owner_role)
 
 
 def _profile(r: _Reader, path: str, name: str, raw: object) -> Profile | None:
@@ -737,6 +739,19 @@ def _credential(r: _Reader, path: str, raw: object) -> FederatedCredential | Non
     return FederatedCredential(name=name, subject=subject, issuer=issuer)
 
 
+def _canonical_refs(refs: list[str]) -> tuple[str, ...]:
+    """Owners and members as a set: order in config must not change any resource."""
+    seen: dict[str, str] = {}
+    for ref in refs:
+        seen.setdefault(ref.casefold(), ref)
+    return tuple(sorted(seen.values(), key=str.casefold))
+
+
+def _canonical_grants(grants: list[GrantConfig]) -> tuple[GrantConfig, ...]:
+    """Grants de-duplicated and sorted: reordering them in config changes nothing."""
+    return tuple(sorted(set(grants), key=lambda g: (g.database, g.profile, g.schemas)))
+
+
 def _grant(r: _Reader, path: str, raw: object) -> GrantConfig | None:
     m = r.mapping(
         path, raw, allowed=("database", "schemas", "profile"), required=("database", "profile")
@@ -752,7 +767,7 @@ def _grant(r: _Reader, path: str, raw: object) -> GrantConfig | None:
             schemas.append(schema)
     if database is None or profile is None:
         return None
-    return GrantConfig(database=database, schemas=tuple(schemas), profile=profile)
+    return GrantConfig(database=database, schemas=tuple(sorted(schemas)), profile=profile)
 
 
 _PRINCIPAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
@@ -842,11 +857,11 @@ def _principal(r: _Reader, path: str, raw: object) -> PrincipalConfig | None:
         kind=cast(PrincipalKind, kind),
         object_id=object_id,
         description=r.string(f"{path}.description", m.get("description"), "") or "",
-        owners=tuple(owners),
-        members=tuple(members),
-        federated_credentials=tuple(creds),
+        owners=_canonical_refs(owners),
+        members=_canonical_refs(members),
+        federated_credentials=tuple(sorted(creds, key=lambda c: c.name)),
         migration=r.boolean(f"{path}.migration", m.get("migration"), False),
-        grants=tuple(grants),
+        grants=_canonical_grants(grants),
     )
 
 
@@ -868,7 +883,9 @@ def _local(r: _Reader, path: str, raw: object) -> LocalConfig:
 # --------------------------------------------------------------------------- cross-checks
 
 
-def _cross_check(r: _Reader, cfg: StackConfig, prefix: str = f"{NAMESPACE}:") -> None:
+def _cross_check(
+    r: _Reader, cfg: StackConfig, prefix: str = f"{NAMESPACE}:", principals: str = "access"
+) -> None:
     """Checks that span sections: references, uniqueness, ddl permission."""
     dbs = {db.name: db for db in cfg.databases}
     seen_db: dict[str, str] = {}
@@ -903,14 +920,14 @@ def _cross_check(r: _Reader, cfg: StackConfig, prefix: str = f"{NAMESPACE}:") ->
     for i, db in enumerate(cfg.databases):
         claim(db.owner_role, f"{prefix}databases[{i}].owner")
     for i, principal in enumerate(cfg.access):
-        base = f"{prefix}access[{i}]"
+        base = f"{prefix}{principals}[{i}]"
         claim(principal.name, f"{base}.name")
         if principal.object_id is not None:
             for j, other in enumerate(cfg.access[:i]):
                 if other.object_id and other.object_id.lower() == principal.object_id.lower():
                     r.issue(
                         f"{base}.objectId",
-                        f"object id {principal.object_id} is also access[{j}]",
+                        f"object id {principal.object_id} is also {principals}[{j}]",
                         "list each principal once, with all its grants",
                     )
         for k, cred in enumerate(principal.federated_credentials):
@@ -1081,7 +1098,7 @@ def _component_principal(r: _Reader, path: str, raw: object) -> PrincipalConfig 
         name=name,
         kind=_LABEL_TYPE_KINDS[label_type],
         migration=r.boolean(f"{path}.migration", m.get("migration"), False),
-        grants=tuple(grants),
+        grants=_canonical_grants(grants),
     )
 
 
@@ -1107,7 +1124,7 @@ def parse_access_spec(
     profs = _profiles(r, f"{prefix}profiles", profiles)
     people = r.each(f"{prefix}principals", principals, lambda p, v: _component_principal(r, p, v))
     spec = StackConfig(target="local", databases=tuple(dbs), profiles=profs, access=tuple(people))
-    _cross_check(r, spec, prefix)
+    _cross_check(r, spec, prefix, "principals")
     if r.issues:
-        raise ConfigError(r.issues)
+        raise ConfigError(r.issues, subject="inputs")
     return AccessSpec(databases=spec.databases, profiles=spec.profiles, principals=spec.access)

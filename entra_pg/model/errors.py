@@ -33,12 +33,13 @@ class ConfigError(ValueError):
     config path and the fix.
     """
 
-    def __init__(self, issues: Iterable[ConfigIssue]) -> None:
+    def __init__(self, issues: Iterable[ConfigIssue], *, subject: str = "stack config") -> None:
         self.issues: tuple[ConfigIssue, ...] = tuple(issues)
+        self.subject = subject
         super().__init__(self.render())
 
     def render(self) -> str:
         """A human-readable message listing every issue, one per line."""
         count = len(self.issues)
-        head = f"invalid stack config ({count} problem{'s' if count != 1 else ''}):"
+        head = f"invalid {self.subject} ({count} problem{'s' if count != 1 else ''}):"
         return "\n".join([head, *(f"  - {issue}" for issue in self.issues)])

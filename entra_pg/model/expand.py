@@ -47,6 +47,12 @@ PUBLIC = "public"
 _DEFAULTABLE: tuple[ObjectType, ...] = ("table", "sequence", "function")
 
 
+def _scope(role: str, database: str, schema: str | None) -> list[str]:
+    if role != PUBLIC:
+        return [slug(role)]
+    return [PUBLIC, slug(database), *([slug(schema)] if schema is not None else [])]
+
+
 @dataclass(frozen=True, order=True)
 class GrantSpec:
     """Privileges of `role` on one scope (a `postgresql.Grant`; authoritative for its scope).
@@ -62,11 +68,11 @@ class GrantSpec:
 
     @property
     def key(self) -> str:
-        """Stable logical key."""
-        parts = [slug(self.role), slug(self.database)]
-        if self.schema is not None:
-            parts.append(slug(self.schema))
-        return "-".join([*parts, self.object_type])
+        """Stable logical key, unique per (role, database, schema, object type).
+
+        A capability role already names its database and schema; PUBLIC spans them all.
+        """
+        return "-".join([*_scope(self.role, self.database, self.schema), self.object_type])
 
 
 @dataclass(frozen=True, order=True)
@@ -82,11 +88,10 @@ class DefaultPrivilegeSpec:
 
     @property
     def key(self) -> str:
-        """Stable logical key."""
-        parts = [slug(self.role), slug(self.database), slug(self.owner)]
-        if self.schema is not None:
-            parts.append(slug(self.schema))
-        return "-".join([*parts, self.object_type])
+        """Stable logical key, unique per (role, database, schema, object type); the owner
+        is fixed by the database."""
+        scope = _scope(self.role, self.database, self.schema)
+        return "-".join([*scope, "future", self.object_type])
 
 
 @dataclass(frozen=True, order=True)

@@ -150,10 +150,10 @@ def quote_literal(value: str) -> str:
 def slug(value: str) -> str:
     """A stable, URN-safe fragment for logical resource names.
 
-    Lower-case ASCII letters, digits and dashes. When that loses information (case, other
-    characters), a short hash of the original keeps distinct names distinct.
+    Lower-case ASCII letters, digits, underscores and dashes. When that loses information
+    (case, other characters), a short hash of the original keeps distinct names distinct.
     """
-    cleaned = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "x"
+    cleaned = re.sub(r"[^a-z0-9_]+", "-", value.lower()).strip("-") or "x"
     if cleaned == value:
         return cleaned
     digest = uuid.uuid5(uuid.NAMESPACE_URL, value).hex[:6]
