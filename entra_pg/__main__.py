@@ -1,0 +1,8 @@
+"""`python -m entra_pg`: the `entra-pg` command line."""
+
+import sys
+
+from entra_pg.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""The `entra-pg` command line (also `python -m entra_pg`).
+
+Subcommands register themselves: a subcommand module exposes `register(subparsers)`, which
+adds its parser with `add_command` (shared `--debug`) and `set_defaults(handler=...)`; the
+handler takes the parsed arguments and returns the exit code. `plan` lives here; other
+modules are listed in `SUBCOMMAND_MODULES`.
+
+Exit codes (all subcommands):
+    0  success
+    1  the plan is not acceptable (mandatory policy violations) or could not be made (the
+       program or the policy pack failed)
+    2  invalid input: bad usage, unknown stack, unreadable project or stack file, invalid
+       stack config or policy config
+Errors go to stderr as one clear message, never a traceback (unless `--debug`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from rich.console import Console
+
+from entra_pg import policycheck
+from entra_pg.mockrun import PlanConfigError, PlanError, PlanRun, run_program
+from entra_pg.model import AccessEntry, ConfigError, expand, parse_stack_config
+from entra_pg.render import ViolationLike, plan_document, render_plan
+from entra_pg.stack import StackLoadError
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "SUBCOMMAND_MODULES",
+    "add_command",
+    "add_stack_options",
+    "build_parser",
+    "fail",
+    "main",
+    "register_plan",
+]
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_INVALID: Final = 2
+
+#: Modules whose `register(subparsers)` adds a subcommand (e.g. "entra_pg.diff_cmd").
+SUBCOMMAND_MODULES: tuple[str, ...] = ()
+
+PROG: Final = "entra-pg"
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> int:
+    """Print `message` to stderr as `entra-pg: error: ...` and return `code`."""
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def add_command(
+    subparsers: Any, name: str, handler: Handler, **kwargs: Any
+) -> argparse.ArgumentParser:
+    """Add subcommand `name` with the shared options (`--debug`) and its handler."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, **kwargs)
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks of failures (for bug reports)"
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """`--stack` and `--project-dir`, shared by the subcommands that read a stack."""
+    parser.add_argument(
+        "--stack",
+        "-s",
+        default="dev",
+        help="the stack whose Pulumi.<stack>.yaml to use (default: dev)",
+    )
+    parser.add_argument(
+        "--project-dir",
+        "-C",
+        type=Path,
+        default=Path.cwd(),
+        help="the directory with Pulumi.yaml (default: the current directory)",
+    )
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def register_plan(subparsers: Any) -> None:
+    """Add `plan`: run the program offline and show resources, access matrix, violations."""
+    parser = add_command(
+        subparsers,
+        "plan",
+        _plan,
+        help="show what the stack declares, offline (no cloud, no Pulumi CLI)",
+        description=(
+            "Run the Pulumi program in-process under mocks, as `pulumi preview` would run "
+            "it, and show every resource it declares, the access matrix (who can do what), "
+            "and the policy pack's verdict. Ids the cloud would assign are placeholders."
+        ),
+    )
+    add_stack_options(parser)
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document instead of tables"
+    )
+    policies = parser.add_mutually_exclusive_group()
+    policies.add_argument(
+        "--policy-config",
+        type=Path,
+        metavar="FILE",
+        help="policy pack config (JSON as for `pulumi --policy-pack-config`, or YAML)",
+    )
+    policies.add_argument("--no-policies", action="store_true", help="do not run the policy pack")
+
+
+def _access_matrix(run: PlanRun) -> tuple[AccessEntry, ...]:
+    """The matrix the config declares (the program already validated the same config)."""
+    return expand(parse_stack_config(run.files.namespace())).matrix
+
+
+def _policy_config(args: argparse.Namespace) -> tuple[dict[str, Any] | None, int | None]:
+    """(config, None), or (None, exit code) when the file is unusable; read before the
+    program runs so that a bad file fails fast."""
+    if args.no_policies or args.policy_config is None:
+        return None, None
+    try:
+        return policycheck.load_policy_config(args.policy_config), None
+    except policycheck.PolicyConfigError as exc:
+        return None, fail(f"invalid policy config: {exc}")
+
+
+def _check_policies(
+    run: PlanRun, args: argparse.Namespace, config: dict[str, Any] | None
+) -> tuple[list[ViolationLike] | None, int | None]:
+    """(violations, None), or (None, exit code) after printing why the pack did not run."""
+    if args.no_policies:
+        return None, None
+    try:
+        return list(policycheck.check(run.resources, config)), None
+    except policycheck.PolicyConfigError as exc:
+        return None, fail(f"invalid policy config: {exc}")
+    except policycheck.PolicyCheckError as exc:
+        return None, fail(
+            f"the policy pack could not be run: {exc}\n(pass --no-policies to plan without it)",
+            EXIT_FAILED,
+        )
+
+
+def _plan(args: argparse.Namespace) -> int:
+    policy_config, code = _policy_config(args)
+    if code is not None:
+        return code
+    try:
+        # Valid JSON only on stdout: whatever the program prints goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+            run = run_program(args.project_dir, args.stack)
+    except StackLoadError as exc:
+        return fail(exc.render())
+    except PlanConfigError as exc:
+        _debug(args, exc.details)
+        return fail(exc.message)
+    except PlanError as exc:
+        _debug(args, exc.details)
+        return fail(exc.message, EXIT_FAILED)
+    for warning in [*run.files.warnings, *(d.message for d in run.diagnostics)]:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    try:
+        matrix = _access_matrix(run)
+    except ConfigError as exc:
+        return fail(exc.render())
+
+    violations, code = _check_policies(run, args, policy_config)
+    if code is not None:
+        return code
+    if args.json:
+        document = plan_document(run, matrix, violations)
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        render_plan(_console(), run, matrix, violations)
+    if violations and any(v.mandatory for v in violations):
+        print(f"{PROG}: mandatory policy violations: `pulumi up` would be blocked", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def _debug(args: argparse.Namespace, details: str) -> None:
+    if getattr(args, "debug", False) and details:
+        print(details, file=sys.stderr, end="" if details.endswith("\n") else "\n")
+
+
+def _console() -> Console:
+    # Not a terminal (a pipe, a CI log): no colour codes, and wide enough for the tables.
+    terminal = sys.stdout.isatty()
+    return Console(file=sys.stdout, width=None if terminal else 160, highlight=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `entra-pg` parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Identity-based access to Azure Database for PostgreSQL, as code.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    register_plan(subparsers)
+    for module_name in SUBCOMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `entra-pg` with `argv` (default: the process arguments); return the exit code.
+
+    argparse exits with 2 itself on bad usage (SystemExit, as usual for CLIs).
+    """
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
