@@ -289,10 +289,7 @@ class DatabaseAccess(pulumi.ComponentResource):
         for principal in ex.principals:
             created = role(f"login-{principal.key}", principal.name, login=True)
             if entra:
-                label_type = principal.principal.label_type
-                label = pulumi.Output.from_input(object_ids[principal.name]).apply(
-                    lambda oid, t=label_type: entra_label(oid, t)  # type: ignore[misc]
-                )
+                label = _label(object_ids[principal.name], principal.principal.label_type)
                 postgresql.SecurityLabel(
                     f"{name}-label-{principal.key}",
                     object_type="role",
@@ -366,6 +363,11 @@ class DatabaseAccess(pulumi.ComponentResource):
                     opts, pulumi.ResourceOptions(depends_on=[roles[m.member], roles[m.role]])
                 ),
             )
+
+
+def _label(object_id: pulumi.Input[str], label_type: str) -> pulumi.Output[str]:
+    """The pgaadauth label for an object id that may not be known yet."""
+    return pulumi.Output.from_input(object_id).apply(lambda oid: entra_label(oid, label_type))
 
 
 def _issue(path: str, message: str, fix: str) -> ConfigIssue:

@@ -111,7 +111,7 @@ def _principals(
         if p.object_id is not None:
             oid = p.object_id
         elif object_ids is not None:
-            oid = object_ids.apply(lambda ids, n=p.name: ids[n])  # type: ignore[misc]
+            oid = _object_id_of(object_ids, p.name)
         else:
             # The local target has no Entra: created principals have no object id, and the
             # roles carry no label, so a stable placeholder keeps the inputs well formed.
@@ -129,6 +129,11 @@ def _principals(
             }
         )
     return out
+
+
+def _object_id_of(object_ids: pulumi.Output[dict[str, str]], name: str) -> pulumi.Output[str]:
+    """The object id Entra assigns to the principal the stack creates as `name`."""
+    return object_ids.apply(lambda ids: ids[name])
 
 
 def _build_local(config: StackConfig, access: dict[str, Any]) -> dict[str, pulumi.Input[Any]]:
