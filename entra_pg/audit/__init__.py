@@ -1,0 +1,77 @@
+"""`entra-pg audit`: live PostgreSQL catalogs compared with the access model.
+
+Read-only: the catalogs are read once per database (a bounded number of queries), compared
+with `entra_pg.model.expand(config)`, and every difference is reported as a `Finding` of
+category missing, extra, dangerous or orphan, with the SQL that would fix it (printed for
+review, never run).
+
+Layers, each usable on its own:
+- `read_catalog(connector, databases) -> CatalogSnapshot` (catalog.py): the server side;
+- `compare(AuditModel, CatalogSnapshot) -> list[Finding]` (compare.py): pure;
+- `run_audit` / `build_report` -> `AuditReport` (report.py), rendered by render.py;
+- `register(subparsers)` (cli.py): the subcommand.
+"""
+
+from .catalog import (
+    AclEntry,
+    CatalogSnapshot,
+    Connector,
+    DatabaseRow,
+    DatabaseSnapshot,
+    DefaultAclRow,
+    MembershipRow,
+    ObjectRow,
+    ReadOnlySession,
+    RoleRow,
+    SchemaRow,
+    read_catalog,
+)
+from .compare import AZURE_ROLES, AuditModel, EntraLabel, compare, parse_entra_label
+from .connect import (
+    ENTRA_SCOPE,
+    ConnectionSetupError,
+    DsnConnector,
+    EntraConnector,
+    scrub_dsn,
+)
+from .findings import CATEGORIES, Category, Finding, FixStatement, fix_script, summarize
+from .render import render_json, render_markdown, render_table, summary_line
+from .report import AuditReport, build_report, run_audit
+
+__all__ = [
+    "AZURE_ROLES",
+    "CATEGORIES",
+    "ENTRA_SCOPE",
+    "AclEntry",
+    "AuditModel",
+    "AuditReport",
+    "CatalogSnapshot",
+    "Category",
+    "ConnectionSetupError",
+    "Connector",
+    "DatabaseRow",
+    "DatabaseSnapshot",
+    "DefaultAclRow",
+    "DsnConnector",
+    "EntraConnector",
+    "EntraLabel",
+    "Finding",
+    "FixStatement",
+    "MembershipRow",
+    "ObjectRow",
+    "ReadOnlySession",
+    "RoleRow",
+    "SchemaRow",
+    "build_report",
+    "compare",
+    "fix_script",
+    "parse_entra_label",
+    "read_catalog",
+    "render_json",
+    "render_markdown",
+    "render_table",
+    "run_audit",
+    "scrub_dsn",
+    "summarize",
+    "summary_line",
+]

@@ -1,0 +1,199 @@
+"""`entra-pg audit`: compare a live server with the stack's access model.
+
+Registered through `entra_pg.cli.SUBCOMMAND_MODULES` (`register(subparsers)`).
+
+Exit codes of `audit` (they differ from `plan`: with `--exit-code`, 2 means drift, so every
+error, usage errors included, is 1):
+    0  the server matches the model; or drift was found without `--exit-code`
+    1  usage error, unreadable or invalid stack config, connection or query failure
+    2  drift found, with `--exit-code`
+Errors are one line on stderr, never a traceback (unless `--debug`), never a password or
+token. The audit only reads: every session is read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from typing import Any, Final, NoReturn
+
+import psycopg
+from rich.console import Console
+
+from entra_pg.cli import PROG, add_command, add_stack_options
+from entra_pg.model import ConfigError, StackConfig, parse_stack_config
+from entra_pg.stack import StackLoadError, load_stack
+
+from .compare import AuditModel
+from .connect import ConnectionSetupError, DsnConnector, EntraConnector
+from .render import render_json, render_markdown, render_table
+from .report import run_audit
+
+__all__ = ["EXIT_DRIFT", "EXIT_ERROR", "EXIT_OK", "register"]
+
+EXIT_OK: Final = 0
+EXIT_ERROR: Final = 1
+EXIT_DRIFT: Final = 2
+
+_DESCRIPTION = """\
+Read the live server's catalogs (roles and attributes, memberships, pgaadauth labels,
+database/schema/table/sequence/function ACLs, default privileges, owners) and report where
+they differ from the access model of the stack:
+
+  missing    declared roles, labels, memberships, grants, default privileges not present
+  extra      privileges and memberships beyond the model, unknown LOGIN roles, objects
+             not owned by the database's owner role
+  dangerous  SUPERUSER/CREATEROLE/CREATEDB/REPLICATION/BYPASSRLS, privileged memberships
+             (azure_pg_admin, pg_* roles), anything PUBLIC holds on managed objects
+  orphan     Entra-mapped roles whose principal left the model (offboarding leftovers)
+
+Every finding comes with the SQL that would fix it, printed for review and never run.
+The audit is read-only. Built-in and Azure roles are not reported.
+"""
+
+_EPILOG = """\
+exit codes:
+  0  clean, or drift found without --exit-code
+  1  usage, config, connection or query error
+  2  drift found (with --exit-code)
+
+examples:
+  PGPASSWORD=... entra-pg audit --stack local --dsn 'host=localhost user=postgres'
+  entra-pg audit --stack dev --entra --exit-code --markdown >> "$GITHUB_STEP_SUMMARY"
+"""
+
+
+class AuditUsageError(Exception):
+    """The command line or the stack cannot be used for an audit."""
+
+
+class _AuditArgumentParser(argparse.ArgumentParser):
+    """Usage errors exit 1, not argparse's 2: with `--exit-code`, 2 means drift."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        # As a subcommand, leftover arguments would reach the top-level parser, which
+        # rejects them with exit 2; reject them here instead.
+        namespace, extras = super().parse_known_args(*args, **kwargs)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+
+def register(subparsers: Any) -> None:
+    """Add the `audit` subcommand to the `entra-pg` parser."""
+    parser = add_command(
+        subparsers,
+        "audit",
+        _audit,
+        help="compare a live server's roles and grants with the model (read-only)",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    # The subparser was built by the top-level parser's class; only its error handling
+    # differs (exit 1), so switching the class of this one instance is enough.
+    parser.__class__ = _AuditArgumentParser
+    add_stack_options(parser)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--dsn",
+        metavar="DSN",
+        help="libpq connection string or URL of the server (keep the password out of it: "
+        "use PGPASSWORD or ~/.pgpass); each managed database is read by switching dbname",
+    )
+    source.add_argument(
+        "--entra",
+        action="store_true",
+        help="connect to the stack's Azure Flexible Server as its Entra admin group with a "
+        "token from DefaultAzureCredential (needs azure-identity; TLS required)",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON document")
+    output.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print Markdown (for a GitHub job summary: >> $GITHUB_STEP_SUMMARY)",
+    )
+    parser.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit with 2 when drift is found (default: 0, drift is only reported)",
+    )
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG} audit: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _load_config(args: argparse.Namespace) -> StackConfig:
+    files = load_stack(args.project_dir, args.stack)
+    for warning in files.warnings:
+        print(f"{PROG} audit: warning: {warning}", file=sys.stderr)
+    return parse_stack_config(files.namespace())
+
+
+def _connector(args: argparse.Namespace, config: StackConfig) -> DsnConnector | EntraConnector:
+    if args.dsn is not None:
+        return DsnConnector(args.dsn)
+    if config.server is None or config.admins is None:
+        raise AuditUsageError(
+            f"--entra needs the azure target (server and admins in Pulumi.{args.stack}.yaml); "
+            "for a local server use --dsn"
+        )
+    return EntraConnector.for_server(
+        config.server.name, config.admins.display_name, verbose=bool(args.debug)
+    )
+
+
+def _audit(args: argparse.Namespace) -> int:
+    connector: DsnConnector | EntraConnector | None = None
+    try:
+        if args.dsn is None and not args.entra:
+            raise AuditUsageError("say how to reach the server: --dsn DSN or --entra")
+        config = _load_config(args)
+        model = AuditModel.from_config(config)
+        connector = _connector(args, config)
+        report = run_audit(model, connector, stack=args.stack, connection=connector.describe())
+    except AuditUsageError as exc:
+        return _fail(str(exc))
+    except StackLoadError as exc:
+        return _fail(exc.render())
+    except ConfigError as exc:
+        return _fail(exc.render())
+    except ConnectionSetupError as exc:
+        return _fail(str(exc))
+    except psycopg.Error as exc:
+        where = connector.describe() if connector is not None else "the server"
+        detail = connector.redact(str(exc)) if connector is not None else type(exc).__name__
+        return _fail(f"cannot read the server ({where}): {_one_line(detail)}")
+    except Exception as exc:  # the last line of defence: one message, never a traceback
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        detail = connector.redact(str(exc)) if connector is not None else str(exc)
+        return _fail(f"unexpected {type(exc).__name__}: {_one_line(detail)} (rerun with --debug)")
+
+    if args.json:
+        sys.stdout.write(render_json(report))
+    elif args.markdown:
+        sys.stdout.write(render_markdown(report))
+    else:
+        render_table(_console(), report)
+    if report.clean or not args.exit_code:
+        return EXIT_OK
+    return EXIT_DRIFT
+
+
+def _console() -> Console:
+    # Not a terminal (a pipe, a CI log): no colour codes, and wide enough for the table.
+    terminal = sys.stdout.isatty()
+    return Console(file=sys.stdout, width=None if terminal else 200, highlight=False)
