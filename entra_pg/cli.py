@@ -51,7 +51,7 @@ EXIT_FAILED: Final = 1
 EXIT_INVALID: Final = 2
 
 #: Modules whose `register(subparsers)` adds a subcommand (e.g. "entra_pg.diff_cmd").
-SUBCOMMAND_MODULES: tuple[str, ...] = ("entra_pg.audit.cli",)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("entra_pg.audit.cli", "entra_pg.diff.cli")
 
 PROG: Final = "entra-pg"
 
