@@ -4,7 +4,6 @@ No identity here has a client secret: applications authenticate only through OID
 federated credentials (GitHub Actions or another https issuer).
 """
 
-from __future__ import annotations
 
 import uuid
 from typing import NotRequired, TypedDict

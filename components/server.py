@@ -1,6 +1,5 @@
 """The Azure Database for PostgreSQL Flexible Server, Entra-only by default."""
 
-from __future__ import annotations
 
 from typing import NotRequired, TypedDict
 

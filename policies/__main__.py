@@ -3,22 +3,28 @@ analyzer over gRPC, prints its port and never returns.
 
 The engine starts a Python pack as `python -u -m pulumi.policy <engine-address> .` with the pack
 directory as working directory; `pulumi.policy` then runs this file with `runpy.run_path`, so
-`sys.path[0]` is the pack directory itself and the `policies` package (this directory) is not
-importable by name. Putting the pack directory's parent first on `sys.path` makes
-`policies.*` resolve to the code next to this file, even when another copy of the package is
-installed in the environment (the pack that runs must be the pack that was pointed at).
+`sys.path[0]` is the pack directory itself and the `policies` package is not importable by
+name. A published pack is also unpacked into a folder that is not called `policies`
+(`~/.pulumi/policies/<org>/pulumi-analyzer-entra-postgres-v<version>/`). So this file loads
+its own directory as the `policies` package explicitly: the pack that runs is always the
+code next to this file, even when another copy of the package is installed.
 """
 
 import sys
-from importlib.util import find_spec
+from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 _PACK_DIR = Path(__file__).resolve().parent
-_spec = find_spec("policies")
-if _spec is None or _spec.origin is None or Path(_spec.origin).resolve().parent != _PACK_DIR:
-    sys.path.insert(0, str(_PACK_DIR.parent))
+_spec = spec_from_file_location(
+    "policies", _PACK_DIR / "__init__.py", submodule_search_locations=[str(_PACK_DIR)]
+)
+if _spec is None or _spec.loader is None:  # pragma: no cover - the file is right here
+    raise SystemExit(f"cannot load the policy pack from {_PACK_DIR}")
+_package = module_from_spec(_spec)
+sys.modules["policies"] = _package
+_spec.loader.exec_module(_package)
 
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402  (needs the path above)
+from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402  (needs the package above)
 
 from policies import PACK_NAME  # noqa: E402
 from policies.registry import ALL_POLICIES, POLICY_PACK_DESCRIPTION  # noqa: E402

@@ -1,0 +1,190 @@
+"""Reuse by other stacks: the wheel, the consumer example, and the publishable policy pack."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from entra_pg.mockrun import PlanRun, run_program
+from entra_pg.policycheck import PolicyPackClient, PolicyPackStartError
+
+ROOT = Path(__file__).resolve().parents[1]
+CONSUMER = ROOT / "examples" / "consumer"
+
+
+def project_version() -> str:
+    version: str = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    return version
+
+
+# --------------------------------------------------------------------------- the wheel
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    """`pip wheel --no-deps` of a copy of the sources (the build leaves nothing in the tree)."""
+    src = tmp_path_factory.mktemp("src")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("entra_pg", "components", "policies"):
+        shutil.copytree(ROOT / name, src / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    out = tmp_path_factory.mktemp("dist")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", ".", "-w", str(out)],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (built,) = out.glob("*.whl")
+    return zipfile.ZipFile(built)
+
+
+def test_wheel_is_versioned_from_pyproject(wheel: zipfile.ZipFile) -> None:
+    assert Path(str(wheel.filename)).name == f"entra_postgres-{project_version()}-py3-none-any.whl"
+    metadata = wheel.read(f"entra_postgres-{project_version()}.dist-info/METADATA").decode()
+    assert f"Version: {project_version()}" in metadata
+    entry_points = wheel.read(
+        f"entra_postgres-{project_version()}.dist-info/entry_points.txt"
+    ).decode()
+    assert "entra-pg = entra_pg.cli:main" in entry_points
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        "components/__init__.py",
+        "components/database_access.py",
+        "components/__main__.py",
+        "components/PulumiPlugin.yaml",
+        "components/py.typed",
+        "entra_pg/py.typed",
+        "entra_pg/model/expand.py",
+        "entra_pg/diff/cli.py",
+        "policies/py.typed",
+        "policies/__main__.py",
+        "policies/PulumiPolicy.yaml",
+        "policies/README.md",
+        "policies/requirements.txt",
+        "policies/config/local.json",
+        "policies/registry.py",
+    ],
+)
+def test_wheel_carries_components_policies_and_tool(wheel: zipfile.ZipFile, member: str) -> None:
+    assert member in wheel.namelist()
+
+
+def test_wheel_carries_every_policy_config_and_rule(wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    for path in [
+        *(ROOT / "policies" / "config").glob("*.json"),
+        *(ROOT / "policies" / "rules").glob("*.py"),
+    ]:
+        assert path.relative_to(ROOT).as_posix() in names
+
+
+def test_wheel_has_no_tests_or_stack_files(wheel: zipfile.ZipFile) -> None:
+    assert not [n for n in wheel.namelist() if n.startswith(("tests/", "examples/", "Pulumi."))]
+
+
+# --------------------------------------------------------------------------- consumer example
+
+
+@pytest.fixture(scope="module")
+def consumer() -> PlanRun:
+    return run_program(CONSUMER, "dev")
+
+
+def test_consumer_example_is_a_complete_project() -> None:
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py", "README.md"):
+        assert (CONSUMER / name).is_file(), name
+    project = yaml.safe_load((CONSUMER / "Pulumi.yaml").read_text())
+    assert project["runtime"]["name"] == "python"
+
+
+def test_consumer_declares_no_azure_or_entra_resource(consumer: PlanRun) -> None:
+    packages = {r.type.split(":", 1)[0] for r in consumer.resources if r.custom}
+    assert packages == {"postgresql", "pulumi"}  # pulumi: the postgresql provider resource
+    assert {r.type for r in consumer.resources if not r.custom} == {"entrapg:index:DatabaseAccess"}
+
+
+def test_consumer_adds_the_database_and_its_readers(consumer: PlanRun) -> None:
+    by_type: dict[str, list[dict[str, object]]] = {}
+    for r in consumer.resources:
+        by_type.setdefault(r.type.rsplit(":", 1)[-1], []).append(dict(r.inputs))
+    (database,) = by_type["Database"]
+    assert (database["name"], database["owner"]) == ("analytics", "analytics_owner")
+    assert {(s["database"], s["name"], s["owner"]) for s in by_type["Schema"]} == {
+        ("analytics", "events", "analytics_owner"),
+        ("analytics", "daily", "analytics_owner"),
+    }
+    logins = {r["name"] for r in by_type["Role"] if r["login"]}
+    assert logins == {"analytics-readers", "bi-dashboards"}
+    assert all(not r["superuser"] for r in by_type["Role"])
+    labels = {(lb["objectName"], lb["label"]) for lb in by_type["SecurityLabel"]}
+    assert labels == {
+        ("analytics-readers", "aadauth,oid=5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b,type=group"),
+        ("bi-dashboards", "aadauth,oid=8c9d0e1f-2a3b-4c4d-9e5f-6a7b8c9d0e1f,type=service"),
+    }
+    memberships = {(m["role"], m["grantRole"]) for m in by_type["GrantRole"]}
+    for reader in ("analytics-readers", "bi-dashboards"):
+        assert {(reader, "analytics_events_read"), (reader, "analytics_daily_read")} <= memberships
+        assert not [m for m in memberships if m[0] == reader and not m[1].endswith("_read")]
+    grants = {
+        (g["role"], g.get("schema"), g["objectType"]): g["privileges"] for g in by_type["Grant"]
+    }
+    assert grants[("analytics_events_read", "events", "table")] == ["SELECT"]
+    assert grants[("public", None, "database")] == []  # PUBLIC loses CONNECT
+    (provider,) = by_type["postgresql"]
+    assert provider["host"] == "contoso-orders-dev.postgres.database.azure.com"
+    assert provider["username"] == "pg-orders-dev-admins"
+    # A provider's inputs reach the engine as strings.
+    assert (provider["azureIdentityAuth"], provider["superuser"], provider["sslmode"]) == (
+        "true",
+        "false",
+        "require",
+    )
+    assert consumer.outputs["logins"] == ["analytics-readers", "bi-dashboards"]
+
+
+# --------------------------------------------------------------------------- the policy pack
+
+
+def test_policy_pack_version_is_the_package_version() -> None:
+    manifest = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
+    assert manifest["runtime"] == "python"
+    assert str(manifest["version"]) == project_version()
+
+
+def test_published_policy_pack_starts_from_its_install_directory(tmp_path: Path) -> None:
+    """`pulumi policy publish` uploads the pack directory; the engine unpacks it as
+    `~/.pulumi/policies/<org>/pulumi-analyzer-<name>-v<version>/` and starts it there. The
+    copy must run on its own: a `policies` package that the test puts first on PYTHONPATH
+    fails loudly if the pack imports anything but its own files."""
+    installed = tmp_path / "contoso" / f"pulumi-analyzer-entra-postgres-v{project_version()}"
+    shutil.copytree(ROOT / "policies", installed, ignore=shutil.ignore_patterns("__pycache__"))
+    shadow = tmp_path / "shadow" / "policies"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        'raise ImportError("the published pack imported another copy of `policies`")\n'
+    )
+    client = PolicyPackClient(installed, env={"PYTHONPATH": str(shadow.parent)}, startup_timeout=60)
+    try:
+        client.start()
+    except PolicyPackStartError as error:
+        pytest.fail(f"the published pack does not start from its own directory: {error}")
+    try:
+        assert client.pack_version == project_version()
+        assert len(client.info()) > 20
+    finally:
+        client.stop()
