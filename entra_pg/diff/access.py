@@ -17,7 +17,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from entra_pg.model.profiles import sort_privileges
 from entra_pg.resources import PlannedResource
+from entra_pg.tokens import (
+    AD_APPLICATION,
+    AD_CREDENTIAL,
+    AD_GROUP,
+    AD_GROUP_MEMBER,
+    AD_SERVICE_PRINCIPAL,
+    DEFAULT_PRIVILEGES,
+    ENTRA_ADMIN_TYPES,
+    GRANT,
+    GRANT_ROLE,
+    PG_DATABASE,
+    ROLE,
+    SCHEMA,
+    SECURITY_LABEL,
+)
 
 from .report import AccessChange, IdentityChange, MembershipChange, Privileges, ScopeAccess
 
@@ -33,51 +49,8 @@ __all__ = [
     "names_from_plan",
 ]
 
-# Type tokens (the ones the components declare; raw resources in other stacks too).
-ROLE: Final = "postgresql:index/role:Role"
-GRANT: Final = "postgresql:index/grant:Grant"
-GRANT_ROLE: Final = "postgresql:index/grantRole:GrantRole"
-DEFAULT_PRIVILEGES: Final = "postgresql:index/defaultPrivileges:DefaultPrivileges"
-SCHEMA: Final = "postgresql:index/schema:Schema"
-PG_DATABASE: Final = "postgresql:index/database:Database"
-SECURITY_LABEL: Final = "postgresql:index/securityLabel:SecurityLabel"
-AD_GROUP: Final = "azuread:index/group:Group"
-AD_GROUP_MEMBER: Final = "azuread:index/groupMember:GroupMember"
-AD_APPLICATION: Final = "azuread:index/application:Application"
-AD_SERVICE_PRINCIPAL: Final = "azuread:index/servicePrincipal:ServicePrincipal"
-AD_CREDENTIAL: Final = (
-    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
-)
-ENTRA_ADMIN_TYPES: Final = frozenset(
-    {
-        "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra",
-        "azure-native:dbforpostgresql:Administrator",
-    }
-)
-
 #: Object types in the order reviewers read them.
 OBJECT_TYPE_ORDER: Final = ("database", "schema", "table", "sequence", "function")
-_PRIVILEGE_ORDER: Final = (
-    "ALL",
-    "CONNECT",
-    "CREATE",
-    "TEMPORARY",
-    "USAGE",
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "TRUNCATE",
-    "REFERENCES",
-    "TRIGGER",
-    "EXECUTE",
-)
-
-
-def _privilege_sort(privilege: str) -> tuple[int, str]:
-    upper = privilege.upper()
-    rank = _PRIVILEGE_ORDER.index(upper) if upper in _PRIVILEGE_ORDER else len(_PRIVILEGE_ORDER)
-    return (rank, upper)
 
 
 def _object_type_sort(object_type: str) -> tuple[int, str]:
@@ -89,7 +62,7 @@ def _object_type_sort(object_type: str) -> tuple[int, str]:
 def _freeze(privileges: Mapping[str, Iterable[str]]) -> Privileges:
     """Privileges by object type as a sorted tuple, empty types dropped."""
     return tuple(
-        (ot, tuple(sorted({p.upper() for p in privileges[ot]}, key=_privilege_sort)))
+        (ot, sort_privileges(p.upper() for p in privileges[ot]))
         for ot in sorted(privileges, key=_object_type_sort)
         if privileges[ot]
     )

@@ -19,8 +19,7 @@ from typing import Any
 from entra_pg.model import ConfigError, expand, parse_stack_config
 from entra_pg.resources import PlannedResource
 from entra_pg.stack import StackLoadError, load_stack
-
-from .access import DEFAULT_PRIVILEGES, GRANT, GRANT_ROLE, SCHEMA, SECURITY_LABEL
+from entra_pg.tokens import DEFAULT_PRIVILEGES, GRANT, GRANT_ROLE, SCHEMA, SECURITY_LABEL
 
 __all__ = ["ConfigContext", "config_context", "fill"]
 

@@ -42,8 +42,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from entra_pg.resources import PlannedResource
+from entra_pg.tokens import (
+    AD_GROUP,
+    DEFAULT_PRIVILEGES,
+    ENTRA_ADMIN_TYPES,
+    PG_DATABASE,
+    ROLE,
+    SCHEMA,
+)
 
-from .access import AD_GROUP, DEFAULT_PRIVILEGES, ENTRA_ADMIN_TYPES, PG_DATABASE, ROLE, SCHEMA
 from .report import ResourceChange, ResourceOp
 
 __all__ = [

@@ -6,6 +6,7 @@ the same privileges are granted on future objects (default privileges for the ow
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -13,8 +14,10 @@ __all__ = [
     "ALLOWED_PRIVILEGES",
     "BUILTIN_PROFILES",
     "OBJECT_TYPES",
+    "PRIVILEGE_ORDER",
     "ObjectType",
     "Profile",
+    "sort_privileges",
 ]
 
 ObjectType = Literal["database", "schema", "table", "sequence", "function"]
@@ -36,6 +39,32 @@ ALLOWED_PRIVILEGES: Final[dict[ObjectType, tuple[str, ...]]] = {
     "sequence": ("SELECT", "USAGE", "UPDATE"),
     "function": ("EXECUTE",),
 }
+
+
+# The order reports list privileges in: broadest first, then as GRANT's documentation does.
+PRIVILEGE_ORDER: Final[tuple[str, ...]] = (
+    "ALL",
+    "CONNECT",
+    "CREATE",
+    "TEMPORARY",
+    "USAGE",
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "TRUNCATE",
+    "REFERENCES",
+    "TRIGGER",
+    "MAINTAIN",
+    "EXECUTE",
+)
+
+
+def sort_privileges(privileges: Iterable[str]) -> tuple[str, ...]:
+    """Distinct privileges in `PRIVILEGE_ORDER`; unknown ones last, alphabetically."""
+    unique = set(privileges)
+    known = [p for p in PRIVILEGE_ORDER if p in unique]
+    return (*known, *sorted(unique - set(known)))
 
 
 @dataclass(frozen=True)
