@@ -706,27 +706,18 @@ class PolicyPackClient:
                     resource = replace(
                         resource, inputs=fixed, outputs={**resource.outputs, **fixed}
                     )
-            request = analyzer_pb2.AnalyzeRequest(
-                type=resource.type,
-                name=resource.name,
-                urn=resource.urn,
-                properties=_struct(inputs, resource.name),
-                options=analyzer_pb2.AnalyzerResourceOptions(parent=resource.parent or ""),
-            )
-            provider = self._provider(resource, by_urn)
-            if provider is not None:
-                request.provider.CopyFrom(provider)
-            response = self._call("Analyze", request)
+            response = self._call("Analyze", self._request(resource, inputs, by_urn))
             violations.extend(_violation(d, resource, by_urn) for d in response.diagnostics)
             analyzed.append(resource)
         return violations, analyzed
 
-    def _remediate(
+    def _request(
         self,
         resource: PlannedResource,
         inputs: Mapping[str, Any],
         by_urn: Mapping[str, PlannedResource],
-    ) -> tuple[dict[str, Any] | None, list[Violation]]:
+    ) -> Any:
+        """The `AnalyzeRequest` for one resource (Analyze and Remediate take the same)."""
         request = analyzer_pb2.AnalyzeRequest(
             type=resource.type,
             name=resource.name,
@@ -737,7 +728,15 @@ class PolicyPackClient:
         provider = self._provider(resource, by_urn)
         if provider is not None:
             request.provider.CopyFrom(provider)
-        response = self._call("Remediate", request)
+        return request
+
+    def _remediate(
+        self,
+        resource: PlannedResource,
+        inputs: Mapping[str, Any],
+        by_urn: Mapping[str, PlannedResource],
+    ) -> tuple[dict[str, Any] | None, list[Violation]]:
+        response = self._call("Remediate", self._request(resource, inputs, by_urn))
         severities = {p.name: p.severity for p in self._policies}
         current: dict[str, Any] | None = None
         notes: list[Violation] = []
