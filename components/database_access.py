@@ -5,7 +5,6 @@ serves the Azure target (Entra token auth, pgaadauth labels) and the local targe
 server, plain LOGIN roles).
 """
 
-
 from typing import NotRequired, TypedDict
 
 import pulumi

@@ -4,7 +4,6 @@ No identity here has a client secret: applications authenticate only through OID
 federated credentials (GitHub Actions or another https issuer).
 """
 
-
 import uuid
 from typing import NotRequired, TypedDict
 
@@ -121,6 +120,10 @@ class EntraAccessArgs(TypedDict):
     """(Optional) Workload identities to create."""
     existing_principals: NotRequired[list[ExistingPrincipalArgs]]
     """(Optional) Existing principals to assign to catalog app roles."""
+    assign_app_roles: NotRequired[bool]
+    """(Optional) Declare the app role assignments. Default true. They need the Graph
+    permission AppRoleAssignment.ReadWrite.All (tenant-wide admin in effect); false leaves
+    them to an administrator, and the catalog still lists the roles."""
 
 
 class EntraAccess(pulumi.ComponentResource):
@@ -228,12 +231,16 @@ class EntraAccess(pulumi.ComponentResource):
             for role in existing["app_roles"]:
                 assignments.append((existing["name"], role, existing["object_id"]))
 
+        undefined = sorted({(p, role) for p, role, _ in assignments if role not in role_ids})
+        if undefined:
+            principal_name, role = undefined[0]
+            raise ValueError(
+                f"EntraAccess({name}): {principal_name!r} is assigned app role {role!r}, "
+                "which the catalog does not define; define it in app_roles"
+            )
+        if not args.get("assign_app_roles", True):
+            assignments = []
         for principal_name, role, principal_id in sorted(assignments, key=lambda a: a[:2]):
-            if role not in role_ids:
-                raise ValueError(
-                    f"EntraAccess({name}): {principal_name!r} is assigned app role {role!r}, "
-                    f"which the catalog does not define; define it in app_roles"
-                )
             azuread.AppRoleAssignment(
                 f"{name}-assign-{slug(principal_name)}-{slug(role)}",
                 app_role_id=role_ids[role],

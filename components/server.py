@@ -1,6 +1,5 @@
 """The Azure Database for PostgreSQL Flexible Server, Entra-only by default."""
 
-
 from typing import NotRequired, TypedDict
 
 import pulumi

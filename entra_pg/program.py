@@ -181,6 +181,7 @@ def _build_azure(config: StackConfig, access: dict[str, Any]) -> dict[str, pulum
     }
     entra_args: EntraAccessArgs = {
         "catalog_name": catalog.display_name,
+        "assign_app_roles": catalog.assign_roles,
         "app_roles": [
             {"value": p.name, "description": p.description}
             for p in sorted(config.profiles.values(), key=lambda p: p.name)

@@ -346,3 +346,28 @@ def test_matrix_matches_declared_memberships(dev: PlanRun, project_root: Path) -
     declared = {(m.inputs["role"], m.inputs["grantRole"]) for m in dev.of_type(GRANT_ROLE)}
     for entry in model.matrix:
         assert (entry.principal, entry.via) in declared
+
+
+def test_catalog_assignments_can_be_left_to_an_administrator(
+    project_root: Path, tmp_path: Path, dev: PlanRun
+) -> None:
+    assignment = "azuread:index/appRoleAssignment:AppRoleAssignment"
+    assert dev.of_type(assignment)
+
+    def opt_out(config: dict[str, Any]) -> None:
+        config["entra-postgres:catalog"]["assignRoles"] = False
+
+    run = run_program(stack_copy(project_root, tmp_path, "dev", opt_out), "dev")
+    assert not run.of_type(assignment)
+    # The catalog still defines one app role per profile.
+    catalog = next(
+        a
+        for a in run.of_type("azuread:index/application:Application")
+        if a.inputs["displayName"] == "pg-orders-dev-access"
+    )
+    assert sorted(r["value"] for r in catalog.inputs["appRoles"]) == [
+        "ddl",
+        "read",
+        "support",
+        "write",
+    ]

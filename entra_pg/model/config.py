@@ -137,9 +137,17 @@ class PipelineConfig:
 
 @dataclass(frozen=True)
 class CatalogConfig:
-    """The access-catalog app registration: its app roles are the profiles."""
+    """The access-catalog app registration: its app roles are the profiles.
+
+    Attributes:
+        display_name: the app registration's display name.
+        assign_roles: assign every principal to the app roles of its profiles. Doing so
+            needs the Graph permission AppRoleAssignment.ReadWrite.All, which amounts to
+            tenant-wide admin; false leaves the assignments to an administrator.
+    """
 
     display_name: str
+    assign_roles: bool = True
 
 
 @dataclass(frozen=True)
@@ -578,11 +586,12 @@ def _pipeline(r: _Reader, path: str, raw: object) -> PipelineConfig | None:
 
 
 def _catalog(r: _Reader, path: str, raw: object) -> CatalogConfig | None:
-    m = r.mapping(path, raw, allowed=("displayName",), required=("displayName",))
+    m = r.mapping(path, raw, allowed=("displayName", "assignRoles"), required=("displayName",))
     if m is None:
         return None
     name = r.string(f"{path}.displayName", m.get("displayName"))
-    return CatalogConfig(display_name=name) if name else None
+    assign = r.boolean(f"{path}.assignRoles", m.get("assignRoles"), True)
+    return CatalogConfig(display_name=name, assign_roles=assign) if name else None
 
 
 def _database(r: _Reader, path: str, raw: object) -> DatabaseConfig | None:
