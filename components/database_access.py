@@ -357,8 +357,14 @@ class DatabaseAccess(pulumi.ComponentResource):
                 role=m.member,
                 grant_role=m.role,
                 with_admin_option=False,
+                # Every GrantRole input forces a replacement, and the provider's create is
+                # GRANT while its delete is REVOKE of the same pair: created first, the
+                # replacement would be revoked by the old resource's delete.
                 opts=pulumi.ResourceOptions.merge(
-                    opts, pulumi.ResourceOptions(depends_on=[roles[m.member], roles[m.role]])
+                    opts,
+                    pulumi.ResourceOptions(
+                        depends_on=[roles[m.member], roles[m.role]], delete_before_replace=True
+                    ),
                 ),
             )
 

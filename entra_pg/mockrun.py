@@ -532,6 +532,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 key: tuple(sorted(set(deps.urns)))
                 for key, deps in sorted(request.propertyDependencies.items())
             },
+            delete_before_replace=bool(request.deleteBeforeReplace),
         )
         with self._lock:
             self.registered.append(record)

@@ -32,6 +32,8 @@ class PlannedResource:
         outputs: the resource's state after the (mocked) create: the inputs plus the ids the
             cloud would assign. This is what a stack policy sees as a resource's properties.
         property_dependencies: for each input property, the URNs its value came from.
+        delete_before_replace: the resource asked to be deleted before its replacement is
+            created (the engine's default is the other way round).
     """
 
     urn: str
@@ -44,6 +46,7 @@ class PlannedResource:
     custom: bool = True
     outputs: Mapping[str, Any] = field(default_factory=dict)
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    delete_before_replace: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The resource as one JSON object (the shape `entra-pg plan --json` prints)."""
@@ -58,6 +61,7 @@ class PlannedResource:
             "inputs": dict(self.inputs),
             "outputs": dict(self.outputs),
             "property_dependencies": {k: list(v) for k, v in self.property_dependencies.items()},
+            "delete_before_replace": self.delete_before_replace,
         }
 
     @classmethod
@@ -76,4 +80,5 @@ class PlannedResource:
             property_dependencies={
                 str(k): tuple(v) for k, v in (data.get("property_dependencies") or {}).items()
             },
+            delete_before_replace=bool(data.get("delete_before_replace", False)),
         )

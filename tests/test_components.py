@@ -180,6 +180,15 @@ def test_principals_are_members_only_of_their_capability_roles(dev: PlanRun) -> 
     assert not any(grant == "azure_pg_admin" for _, grant in memberships)
 
 
+def test_memberships_are_deleted_before_they_are_replaced(dev: PlanRun) -> None:
+    # GRANT on create, REVOKE of the same pair on delete: a replacement created first would
+    # be revoked by the old membership's delete.
+    memberships = dev.of_type(GRANT_ROLE)
+    assert memberships
+    assert all(m.delete_before_replace for m in memberships)
+    assert not any(r.delete_before_replace for r in dev.of_type(ROLE))
+
+
 def test_public_loses_connect_on_every_managed_database(dev: PlanRun) -> None:
     revokes = [
         g
