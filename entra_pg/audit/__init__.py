@@ -8,10 +8,20 @@ review, never run).
 Layers, each usable on its own:
 - `read_catalog(connector, databases) -> CatalogSnapshot` (catalog.py): the server side;
 - `compare(AuditModel, CatalogSnapshot) -> list[Finding]` (compare.py): pure;
+- `load_acknowledgements(path)` (accept.py): intended findings, each with a reason, that
+  `run_audit` / `build_report` report as accepted rather than as drift;
 - `run_audit` / `build_report` -> `AuditReport` (report.py), rendered by render.py;
 - `register(subparsers)` (cli.py): the subcommand.
 """
 
+from .accept import (
+    AcceptedFinding,
+    AcceptFileError,
+    Acknowledgement,
+    apply_acknowledgements,
+    load_acknowledgements,
+    parse_acknowledgements,
+)
 from .catalog import (
     AclEntry,
     CatalogSnapshot,
@@ -42,6 +52,9 @@ __all__ = [
     "AZURE_ROLES",
     "CATEGORIES",
     "ENTRA_SCOPE",
+    "AcceptFileError",
+    "AcceptedFinding",
+    "Acknowledgement",
     "AclEntry",
     "AuditModel",
     "AuditReport",
@@ -62,9 +75,12 @@ __all__ = [
     "ReadOnlySession",
     "RoleRow",
     "SchemaRow",
+    "apply_acknowledgements",
     "build_report",
     "compare",
     "fix_script",
+    "load_acknowledgements",
+    "parse_acknowledgements",
     "parse_entra_label",
     "read_catalog",
     "render_json",

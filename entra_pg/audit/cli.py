@@ -5,7 +5,8 @@ Registered through `entra_pg.cli.SUBCOMMAND_MODULES` (`register(subparsers)`).
 Exit codes of `audit` (they differ from `plan`: with `--exit-code`, 2 means drift, so every
 error, usage errors included, is 1):
     0  the server matches the model; or drift was found without `--exit-code`
-    1  usage error, unreadable or invalid stack config, connection or query failure
+    1  usage error, invalid --accept file, unreadable or invalid stack config, connection
+       or query failure
     2  drift found, with `--exit-code`
 Errors are one line on stderr, never a traceback (unless `--debug`), never a password or
 token. The audit only reads: every session is read-only.
@@ -25,6 +26,7 @@ from entra_pg.cli import PROG, add_command, add_stack_options
 from entra_pg.model import ConfigError, StackConfig, parse_stack_config
 from entra_pg.stack import StackLoadError, load_stack
 
+from .accept import AcceptFileError, Acknowledgement, load_acknowledgements
 from .compare import AuditModel
 from .connect import ConnectionSetupError, DsnConnector, EntraConnector
 from .render import render_json, render_markdown, render_table
@@ -50,17 +52,28 @@ they differ from the access model of the stack:
 
 Every finding comes with the SQL that would fix it, printed for review and never run.
 The audit is read-only. Built-in and Azure roles are not reported.
+
+Intended findings are acknowledged in a file (--accept FILE), each entry with a reason:
+they are reported as accepted, not as drift, and do not count for --exit-code.
 """
 
 _EPILOG = """\
 exit codes:
   0  clean, or drift found without --exit-code
-  1  usage, config, connection or query error
+  1  usage, --accept file, config, connection or query error
   2  drift found (with --exit-code)
 
 examples:
   PGPASSWORD=... entra-pg audit --stack local --dsn 'host=localhost user=postgres'
   entra-pg audit --stack dev --entra --exit-code --markdown >> "$GITHUB_STEP_SUMMARY"
+  entra-pg audit --stack dev --entra --exit-code --accept audit-accept.yaml
+
+acknowledgements file (YAML, or JSON when it ends in .json): a list of entries
+  - role: monitoring             # glob on the role (required)
+    category: dangerous          # missing|extra|dangerous|orphan (optional)
+    privilege: MEMBER OF pg_monitor   # glob, case-insensitive (optional)
+    object: role pg_monitor      # glob on the object column (optional)
+    reason: the metrics exporter reads pg_stat_* views   # required
 """
 
 
@@ -124,6 +137,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="exit with 2 when drift is found (default: 0, drift is only reported)",
     )
+    parser.add_argument(
+        "--accept",
+        metavar="FILE",
+        help="YAML or JSON list of acknowledged findings, each with a reason: the findings "
+        "they match are reported as accepted and are not drift",
+    )
 
 
 def _fail(message: str) -> int:
@@ -160,12 +179,23 @@ def _audit(args: argparse.Namespace) -> int:
     try:
         if args.dsn is None and not args.entra:
             raise AuditUsageError("say how to reach the server: --dsn DSN or --entra")
+        acknowledgements: tuple[Acknowledgement, ...] = ()
+        if args.accept is not None:
+            acknowledgements = load_acknowledgements(args.accept)
         config = _load_config(args)
         model = AuditModel.from_config(config)
         connector = _connector(args, config)
-        report = run_audit(model, connector, stack=args.stack, connection=connector.describe())
+        report = run_audit(
+            model,
+            connector,
+            stack=args.stack,
+            connection=connector.describe(),
+            acknowledgements=acknowledgements,
+        )
     except AuditUsageError as exc:
         return _fail(str(exc))
+    except AcceptFileError as exc:
+        return _fail(f"--accept {exc}")
     except StackLoadError as exc:
         return _fail(exc.render())
     except ConfigError as exc:
@@ -182,6 +212,12 @@ def _audit(args: argparse.Namespace) -> int:
         detail = connector.redact(str(exc)) if connector is not None else str(exc)
         return _fail(f"unexpected {type(exc).__name__}: {_one_line(detail)} (rerun with --debug)")
 
+    for ack in report.unused:
+        print(
+            f"{PROG} audit: warning: unused acknowledgement {ack.where} ({ack.pattern()}) "
+            "matched no finding; remove it if it is stale",
+            file=sys.stderr,
+        )
     if args.json:
         sys.stdout.write(render_json(report))
     elif args.markdown:

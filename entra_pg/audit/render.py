@@ -25,12 +25,13 @@ def _summary_body(report: AuditReport) -> str:
         f"{len(report.databases)} database{'s' if len(report.databases) != 1 else ''}, "
         f"{report.roles} roles"
     )
+    accepted = f"; {len(report.accepted)} accepted" if report.accepted else ""
     if report.clean:
-        return f"the server matches the model of stack {report.stack} ({scope})"
+        return f"the server matches the model of stack {report.stack} ({scope}{accepted})"
     counts = report.summary()
     parts = ", ".join(f"{counts[c]} {c}" for c in CATEGORIES if counts[c])
     total = len(report.findings)
-    return f"{total} finding{'s' if total != 1 else ''} ({parts}) in {scope}"
+    return f"{total} finding{'s' if total != 1 else ''} ({parts}) in {scope}{accepted}"
 
 
 def summary_line(report: AuditReport) -> str:
@@ -39,7 +40,8 @@ def summary_line(report: AuditReport) -> str:
 
 
 def render_table(console: Console, report: AuditReport) -> None:
-    """Print the findings as a table, then the fix script (for review, never run)."""
+    """Print the findings as a table, then the fix script (for review, never run), then
+    the accepted findings with their reasons."""
     console.print(Text(f"entra-pg audit: stack {report.stack} ({report.target})", style="bold"))
     console.print(Text(f"server: {report.connection}"))
     if report.findings:
@@ -60,6 +62,23 @@ def render_table(console: Console, report: AuditReport) -> None:
         heading = "Fix SQL (review before running; entra-pg never runs it):"
         console.print(Text(heading, style="bold"))
         console.print(Text(fix_script(report.findings)), soft_wrap=True)
+    if report.accepted:
+        console.print(Text("Accepted (acknowledged with a reason, not drift):", style="bold"))
+        table = Table(show_lines=False, expand=False)
+        for column in ("#", "Category", "Database", "Role", "Object", "Privilege", "Reason"):
+            table.add_column(column, overflow="fold")
+        for number, item in enumerate(report.accepted, start=1):
+            finding = item.finding
+            table.add_row(
+                Text(str(number)),
+                Text(finding.category, style="dim"),
+                Text(finding.database or "(cluster)"),
+                Text(finding.role),
+                Text(finding.object),
+                Text(finding.privilege),
+                Text(item.reason),
+            )
+        console.print(table)
     console.print(Text(summary_line(report), style="green" if report.clean else "bold"))
 
 
@@ -122,4 +141,27 @@ def render_markdown(report: AuditReport) -> str:
             "",
             "</details>",
         ]
+    if report.accepted:
+        lines += [
+            "",
+            "### Accepted (acknowledged with a reason, not drift)",
+            "",
+            "| # | Category | Database | Role | Object | Privilege | Reason |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for number, item in enumerate(report.accepted, start=1):
+            f = item.finding
+            cells = [
+                str(number),
+                f.category,
+                f.database or "(cluster)",
+                f.role,
+                f.object,
+                f.privilege,
+                item.reason,
+            ]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    if report.unused:
+        lines += ["", "### Unused acknowledgements (matched no finding: remove if stale)", ""]
+        lines += [f"- {_cell(a.where)}: {_cell(a.pattern())}" for a in report.unused]
     return "\n".join(lines) + "\n"

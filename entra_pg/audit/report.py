@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .accept import AcceptedFinding, Acknowledgement, apply_acknowledgements
 from .catalog import CatalogSnapshot, Connector, read_catalog
 from .compare import AuditModel, compare
 from .findings import Finding, summarize
@@ -22,10 +23,13 @@ class AuditReport:
         target: `azure` or `local`.
         connection: how the server was reached, without any secret.
         databases: the managed databases inspected (those that exist).
-        findings: every finding, in report order.
+        findings: every finding not acknowledged, in report order: the drift.
         roles: how many roles the server has.
         queries: catalog queries run (bounded: a few per database, not per object).
         read_only: every session was read-only.
+        accepted: findings an acknowledgement (`--accept FILE`) says are intended, with
+            its reason; they are not drift.
+        unused: acknowledgements that matched no finding (stale entries to clean up).
     """
 
     stack: str
@@ -36,10 +40,12 @@ class AuditReport:
     roles: int
     queries: int
     read_only: bool
+    accepted: tuple[AcceptedFinding, ...] = ()
+    unused: tuple[Acknowledgement, ...] = ()
 
     @property
     def clean(self) -> bool:
-        """No finding: the server matches the model."""
+        """No finding (accepted ones aside): the server matches the model."""
         return not self.findings
 
     def summary(self) -> dict[str, Any]:
@@ -48,6 +54,7 @@ class AuditReport:
             "clean": self.clean,
             "findings": len(self.findings),
             **summarize(self.findings),
+            "accepted": len(self.accepted),
             "databases": len(self.databases),
             "roles": self.roles,
             "queries": self.queries,
@@ -63,22 +70,35 @@ class AuditReport:
             "read_only": self.read_only,
             "summary": self.summary(),
             "findings": [f.as_dict() for f in self.findings],
+            "accepted": [a.as_dict() for a in self.accepted],
+            "unused_acknowledgements": [a.as_dict() for a in self.unused],
         }
 
 
 def build_report(
-    model: AuditModel, snapshot: CatalogSnapshot, *, stack: str, connection: str
+    model: AuditModel,
+    snapshot: CatalogSnapshot,
+    *,
+    stack: str,
+    connection: str,
+    acknowledgements: Sequence[Acknowledgement] = (),
 ) -> AuditReport:
-    """Compare `snapshot` with `model` and wrap the findings (pure)."""
+    """Compare `snapshot` with `model` and wrap the findings (pure).
+
+    Findings matched by `acknowledgements` are moved to `accepted`.
+    """
+    findings, accepted, unused = apply_acknowledgements(compare(model, snapshot), acknowledgements)
     return AuditReport(
         stack=stack,
         target="azure" if model.entra else "local",
         connection=connection,
         databases=tuple(sorted(snapshot.details)),
-        findings=tuple(compare(model, snapshot)),
+        findings=findings,
         roles=len(snapshot.roles),
         queries=snapshot.queries,
         read_only=snapshot.read_only,
+        accepted=accepted,
+        unused=unused,
     )
 
 
@@ -89,11 +109,15 @@ def run_audit(
     stack: str,
     connection: str,
     on_database: Callable[[str], None] | None = None,
+    acknowledgements: Sequence[Acknowledgement] = (),
 ) -> AuditReport:
-    """Read the server through `connector` (read-only) and compare it with `model`.
+    """Read the server through `connector` (read-only) and compare it with `model`;
+    findings matched by `acknowledgements` are reported as accepted, not as drift.
 
     Raises:
         psycopg.Error: a connection or catalog query failed.
     """
     snapshot = read_catalog(connector, model.managed_schemas(), on_database=on_database)
-    return build_report(model, snapshot, stack=stack, connection=connection)
+    return build_report(
+        model, snapshot, stack=stack, connection=connection, acknowledgements=acknowledgements
+    )

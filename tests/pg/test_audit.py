@@ -26,6 +26,7 @@ import subprocess
 import sys
 import types
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -687,11 +688,13 @@ def test_cli_exit_codes_and_formats(server: Server, capsys: pytest.CaptureFixtur
         "extra": 1,
         "dangerous": 0,
         "orphan": 0,
+        "accepted": 0,
         "databases": 2,
         "roles": document["summary"]["roles"],
         "queries": CLUSTER_QUERIES + DATABASE_QUERIES * 2,
     }
     (finding,) = document["findings"]
+    assert (document["accepted"], document["unused_acknowledgements"]) == ([], [])
     assert set(finding) >= {"category", "role", "object", "privilege", "message", "fix_sql"}
     assert finding["role"] == WRITER
     assert finding["fix_sql"].endswith(f"REVOKE TRUNCATE ON TABLE {ORDERS_TABLE} FROM {q(WRITER)};")
@@ -853,3 +856,203 @@ def test_markdown_escapes_names_that_look_like_markup() -> None:
     row = next(line for line in text.splitlines() if line.startswith("| 1 |"))
     assert "<script>" not in row
     assert row.count(" | ") == 6  # the pipe in the name did not add a column
+
+
+# --------------------------------------------------------------------------- acknowledgements
+
+BREAK_GLASS = "break-glass ☂"
+BREAK_GLASS_REASON = "emergency login, password sealed in the vault (INC-4711)"
+
+
+def write_accept(tmp_path: Path, text: str, name: str = "accept.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_accepted_login_role_is_reported_as_accepted_not_as_drift(
+    server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    server.run(f"CREATE ROLE {q(BREAK_GLASS)} LOGIN", None)
+    code, out, _ = server.cli(capsys, "--dsn", server.dsn, "--exit-code", "--json")
+    assert code == 2  # without the acknowledgement it is drift
+    assert [(f["kind"], f["role"]) for f in json.loads(out)["findings"]] == [
+        ("login-role", BREAK_GLASS)
+    ]
+
+    accept = write_accept(
+        tmp_path,
+        "# intended findings\n"
+        "- role: 'break-glass*'\n"
+        "  category: extra\n"
+        "  privilege: login\n"  # privilege globs ignore case
+        f"  object: 'role *'\n"
+        f"  reason: {BREAK_GLASS_REASON}\n",
+    )
+    args = ("--dsn", server.dsn, "--exit-code", "--accept", str(accept))
+    code, out, err = server.cli(capsys, *args, "--json")
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert document["findings"] == []
+    assert document["unused_acknowledgements"] == []
+    assert document["summary"]["clean"] is True
+    assert document["summary"]["accepted"] == 1
+    (accepted,) = document["accepted"]
+    assert (accepted["category"], accepted["kind"], accepted["role"], accepted["privilege"]) == (
+        "extra",
+        "login-role",
+        BREAK_GLASS,
+        "LOGIN",
+    )
+    assert accepted["reason"] == BREAK_GLASS_REASON
+    assert accepted["accepted_by"] == {"source": str(accept), "entry": 1, "line": 2}
+
+    code, out, err = server.cli(capsys, *args)
+    assert (code, err) == (0, "")
+    assert "Accepted (acknowledged with a reason, not drift)" in out
+    assert BREAK_GLASS_REASON in out
+    assert "clean: the server matches the model" in out
+    assert "1 accepted" in out
+    assert "NOLOGIN" not in out  # an accepted finding's fix is not proposed
+
+    code, out, _ = server.cli(capsys, *args, "--markdown")
+    assert code == 0
+    assert "### Accepted (acknowledged with a reason, not drift)" in out
+    row = next(line for line in out.splitlines() if line.startswith("| 1 |"))
+    assert "INC-4711" in row
+    assert "```sql" not in out
+
+
+def test_an_entry_that_matches_nothing_is_listed_as_unused_and_the_finding_stays(
+    server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    server.run(f"CREATE ROLE {q(BREAK_GLASS)} LOGIN", None)
+    accept = write_accept(
+        tmp_path,
+        "- role: old-contractor\n"
+        "  reason: left in March, role kept for audit\n"
+        f"- role: '{BREAK_GLASS}'\n"  # the right role, but every given field must match
+        "  privilege: SUPERUSER\n"
+        "  reason: superuser on purpose\n",
+    )
+    args = ("--dsn", server.dsn, "--exit-code", "--accept", str(accept))
+    code, out, err = server.cli(capsys, *args, "--json")
+    assert code == 2
+    document = json.loads(out)
+    assert [(f["kind"], f["role"]) for f in document["findings"]] == [("login-role", BREAK_GLASS)]
+    assert document["accepted"] == []
+    assert [(a["entry"], a["line"], a["role"]) for a in document["unused_acknowledgements"]] == [
+        (1, 1, "old-contractor"),
+        (2, 3, BREAK_GLASS),
+    ]
+    warnings = err.splitlines()
+    assert len(warnings) == 2, err
+    assert warnings[0].startswith(
+        f"entra-pg audit: warning: unused acknowledgement {accept}: entry 1 (line 1)"
+    )
+    assert "matched no finding" in warnings[0]
+    assert "privilege=SUPERUSER" in warnings[1]
+
+    code, out, _ = server.cli(capsys, *args, "--markdown")
+    assert code == 2
+    assert "### Unused acknowledgements" in out
+    assert "old-contractor" in out
+
+
+def test_a_category_entry_does_not_hide_other_categories_on_the_same_role(
+    server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    server.run(f"CREATE ROLE {q(BREAK_GLASS)} LOGIN SUPERUSER", None)
+    only_extra = write_accept(
+        tmp_path,
+        json.dumps([{"role": BREAK_GLASS, "category": "extra", "reason": BREAK_GLASS_REASON}]),
+        "accept.json",
+    )
+    code, out, err = server.cli(
+        capsys, "--dsn", server.dsn, "--exit-code", "--json", "--accept", str(only_extra)
+    )
+    assert (code, err) == (2, "")
+    document = json.loads(out)
+    assert [(f["category"], f["role"], f["privilege"]) for f in document["findings"]] == [
+        ("dangerous", BREAK_GLASS, "SUPERUSER")
+    ]
+    assert [(a["category"], a["role"]) for a in document["accepted"]] == [("extra", BREAK_GLASS)]
+
+    # Without a category an entry covers every finding on the role; the first entry that
+    # matches gives the reason, and a later one that also matches is not unused.
+    every = write_accept(
+        tmp_path,
+        json.dumps(
+            [
+                {"role": BREAK_GLASS, "reason": "first"},
+                {"role": "break-*", "category": "dangerous", "reason": "second"},
+            ]
+        ),
+        "every.json",
+    )
+    code, out, err = server.cli(
+        capsys, "--dsn", server.dsn, "--exit-code", "--json", "--accept", str(every)
+    )
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert document["findings"] == []
+    assert {(a["category"], a["reason"]) for a in document["accepted"]} == {
+        ("extra", "first"),
+        ("dangerous", "first"),
+    }
+    assert document["unused_acknowledgements"] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "no-reason.yaml",
+            "- role: a\n  reason: fine\n- role: break-glass\n  category: extra\n",
+            "entry 2 (line 3): no reason",
+        ),
+        ("blank-reason.yaml", "- role: a\n  reason: '  '\n", "entry 1 (line 1): no reason"),
+        (
+            "unknown-key.yaml",
+            "- role: a\n  reason: x\n  database: d\n",
+            "entry 1 (line 1): unknown key 'database'",
+        ),
+        (
+            "bad-category.json",
+            '[{"role": "a", "reason": "x"}, {"role": "a", "category": "drift", "reason": "x"}]',
+            "entry 2: unknown category 'drift'",
+        ),
+        ("not-yaml.yaml", "- role: [a\n", "invalid YAML at line 2"),
+        ("not-json.json", '[{"role": "a",', "invalid JSON at line 1"),
+        ("a-mapping.yaml", "role: a\nreason: x\n", "expected a list of entries"),
+        ("not-a-mapping.yaml", "- a\n", "entry 1 (line 1): expected a mapping"),
+        ("number.yaml", "- role: 42\n  reason: x\n", "entry 1 (line 1): role must be text"),
+        ("twice.yaml", "- role: a\n  reason: x\n  reason: y\n", "duplicate key 'reason'"),
+    ],
+)
+def test_an_invalid_acknowledgements_file_exits_1_with_a_clear_message(
+    server: Server,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    text: str,
+    message: str,
+) -> None:
+    server.run(f"CREATE ROLE {q(BREAK_GLASS)} LOGIN", None)
+    accept = write_accept(tmp_path, text, name)
+    code, out, err = server.cli(capsys, "--dsn", server.dsn, "--exit-code", "--accept", str(accept))
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"entra-pg audit: error: --accept {accept}: "), err
+    assert message in err
+    assert len(err.splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_a_missing_acknowledgements_file_exits_1(
+    server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.yaml"
+    code, out, err = server.cli(capsys, "--dsn", server.dsn, "--accept", str(missing))
+    assert (code, out) == (1, "")
+    assert err == f"entra-pg audit: error: --accept {missing}: no such file\n"
