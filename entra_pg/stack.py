@@ -37,6 +37,7 @@ from typing import Any, Final
 import yaml  # type: ignore[import-untyped, unused-ignore]
 
 from entra_pg.model import ConfigError, ConfigIssue
+from entra_pg.yamlload import UniqueKeyLoader
 
 __all__ = [
     "SECRET_PLACEHOLDER",
@@ -260,26 +261,12 @@ def load_stack(project_dir: Path, stack: str) -> StackFiles:
 # --------------------------------------------------------------------------- YAML
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
+class _Loader(UniqueKeyLoader):
     """YAML as Pulumi's Go reader (yaml.v3) sees it, and strict about duplicate keys.
 
     Only true/false are booleans (YAML 1.2; PyYAML's 1.1 would turn `yes`/`on`/`no` into
     booleans the engine never sees) and dates stay text.
     """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {key!r}",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 _BOOL_TAG: Final = "tag:yaml.org,2002:bool"

@@ -27,9 +27,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import yaml  # type: ignore[import-untyped, unused-ignore]
+
+from entra_pg.yamlload import UniqueKeyLoader
 
 from .findings import CATEGORIES, Category, Finding
 
@@ -165,24 +167,6 @@ def apply_acknowledgements(
 # --------------------------------------------------------------------------- parsing
 
 
-class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
-    """Safe YAML that refuses duplicate keys (a second `reason:` must not win silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {key!r}",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return cast(dict[Any, Any], super().construct_mapping(node, deep=deep))
-
-
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -193,7 +177,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, list[int | None]]:
-    loader = _StrictLoader(text)
+    loader = UniqueKeyLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
