@@ -299,19 +299,25 @@ class DatabaseAccess(pulumi.ComponentResource):
                     ),
                 )
 
-        def deps(*names: str, database: str, schema: str | None) -> list[pulumi.Resource]:
-            out: list[pulumi.Resource] = [roles[n] for n in names if n in roles]
-            if schema is not None:
-                out.append(schemas[(database, schema)])
-            elif database in databases:
-                out.append(databases[database])
-            return out
-
-        # Grants on one database are chained: the provider runs each as its own transaction
-        # and parallel grants fail with "tuple concurrently updated" (upstream #178).
+        # Grants and default privileges on one database are chained: the provider runs each
+        # as its own transaction and parallel grants fail with "tuple concurrently updated"
+        # (upstream #178).
         previous: dict[str, pulumi.CustomResource] = {}
+
+        def chained(*names: str, database: str, schema: str | None) -> pulumi.ResourceOptions:
+            """Options for a grant on `database`: after its roles, its schema (or database)
+            and the previous grant on the same database."""
+            after: list[pulumi.Resource] = [roles[n] for n in names if n in roles]
+            if schema is not None:
+                after.append(schemas[(database, schema)])
+            elif database in databases:
+                after.append(databases[database])
+            if database in previous:
+                after.append(previous[database])
+            return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))
+
         for g in ex.grants:
-            grant = postgresql.Grant(
+            previous[g.database] = postgresql.Grant(
                 f"{name}-grant-{g.key}",
                 role=g.role,
                 database=g.database,
@@ -319,19 +325,10 @@ class DatabaseAccess(pulumi.ComponentResource):
                 object_type=g.object_type,
                 privileges=list(g.privileges),
                 with_grant_option=False,
-                opts=pulumi.ResourceOptions.merge(
-                    opts,
-                    pulumi.ResourceOptions(
-                        depends_on=[
-                            *deps(g.role, database=g.database, schema=g.schema),
-                            *([previous[g.database]] if g.database in previous else []),
-                        ]
-                    ),
-                ),
+                opts=chained(g.role, database=g.database, schema=g.schema),
             )
-            previous[g.database] = grant
         for d in ex.default_privileges:
-            default = postgresql.DefaultPrivileges(
+            previous[d.database] = postgresql.DefaultPrivileges(
                 f"{name}-default-{d.key}",
                 role=d.role,
                 database=d.database,
@@ -340,17 +337,8 @@ class DatabaseAccess(pulumi.ComponentResource):
                 object_type=d.object_type,
                 privileges=list(d.privileges),
                 with_grant_option=False,
-                opts=pulumi.ResourceOptions.merge(
-                    opts,
-                    pulumi.ResourceOptions(
-                        depends_on=[
-                            *deps(d.role, d.owner, database=d.database, schema=d.schema),
-                            previous[d.database],
-                        ]
-                    ),
-                ),
+                opts=chained(d.role, d.owner, database=d.database, schema=d.schema),
             )
-            previous[d.database] = default
         for m in ex.memberships:
             postgresql.GrantRole(
                 f"{name}-member-{m.key}",

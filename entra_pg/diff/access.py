@@ -187,24 +187,15 @@ def _graph(resources: Iterable[PlannedResource]) -> _Graph:
             member, role = _text(i.get("role")), _text(i.get("grantRole"))
             if member and role:
                 g.member_of[member].add(role)
-        elif r.type == GRANT:
+        elif r.type in (GRANT, DEFAULT_PRIVILEGES):
             role, db, ot = (
                 _text(i.get("role")),
                 _text(i.get("database")),
                 _text(i.get("objectType")),
             )
             if role and db and ot:
-                g.grants[role].append(
-                    (db, _text(i.get("schema")) or "", ot, _privs(i.get("privileges")))
-                )
-        elif r.type == DEFAULT_PRIVILEGES:
-            role, db, ot = (
-                _text(i.get("role")),
-                _text(i.get("database")),
-                _text(i.get("objectType")),
-            )
-            if role and db and ot:
-                g.defaults[role].append(
+                scoped = g.grants if r.type == GRANT else g.defaults
+                scoped[role].append(
                     (db, _text(i.get("schema")) or "", ot, _privs(i.get("privileges")))
                 )
         elif r.type == SCHEMA:
