@@ -25,6 +25,7 @@ from .identifiers import (
     reserved_schema_problem,
 )
 from .profiles import ALLOWED_PRIVILEGES, BUILTIN_PROFILES, OBJECT_TYPES, ObjectType, Profile
+from .trail import AuditTrailConfig, read_audit_trail
 
 __all__ = [
     "NAMESPACE",
@@ -231,6 +232,8 @@ class StackConfig:
     pipeline: PipelineConfig | None = None
     catalog: CatalogConfig | None = None
     local: LocalConfig | None = None
+    audit_trail: AuditTrailConfig | None = None
+    """The server's audit trail (azure target only; None for local)."""
 
     def database(self, name: str) -> DatabaseConfig:
         """The database called `name` (KeyError when not declared)."""
@@ -377,6 +380,7 @@ _TOP_KEYS: Final = (
     "profiles",
     "access",
     "local",
+    "auditTrail",
 )
 
 
@@ -1013,6 +1017,7 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
 
     server = admins = pipeline = catalog = None
     local = None
+    audit_trail: AuditTrailConfig | None = None
     if target == "azure":
         for key in ("server", "admins", "pipeline"):
             if raw.get(key) is None:
@@ -1037,8 +1042,9 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
             catalog = _catalog(r, *section("catalog"))
         elif server is not None:
             catalog = CatalogConfig(display_name=f"{server.name}-access")
+        audit_trail = read_audit_trail(r, *section("auditTrail"))
     else:
-        for key in ("server", "admins", "pipeline", "catalog"):
+        for key in ("server", "admins", "pipeline", "catalog", "auditTrail"):
             if raw.get(key) is not None:
                 r.issue(
                     f"{NAMESPACE}:{key}",
@@ -1066,6 +1072,7 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
         pipeline=pipeline,
         catalog=catalog,
         local=local,
+        audit_trail=audit_trail,
     )
     _cross_check(r, cfg)
     if r.issues:
