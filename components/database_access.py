@@ -126,6 +126,9 @@ class DatabaseAccessArgs(TypedDict):
     server without Entra (roles are then plain LOGIN roles)."""
     allow_insecure_connection: NotRequired[bool]
     """(Optional) Permit an sslmode weaker than `require` (local servers only). Default false."""
+    extensions: NotRequired[list[str]]
+    """(Optional) Extensions created in every managed database, e.g. `["pgaudit"]` when the
+    FlexibleServer's audit trail loads it (`pgaudit_enabled`). Default none."""
 
 
 class DatabaseAccess(pulumi.ComponentResource):
@@ -160,6 +163,7 @@ class DatabaseAccess(pulumi.ComponentResource):
             p["name"]: p["object_id"] for p in args["principals"]
         }
         self._declare(name, expanded, object_ids, entra, bool(args.get("create_databases", False)))
+        self._extensions(name, expanded, args.get("extensions", []))
         self.role_names = pulumi.Output.from_input(list(expanded.role_names()))
         self.principal_roles = pulumi.Output.from_input([p.name for p in expanded.principals])
         self.register_outputs(
@@ -181,6 +185,21 @@ class DatabaseAccess(pulumi.ComponentResource):
             )
         except ConfigError as error:
             raise ComponentInputError(error) from None
+
+    def _extensions(self, name: str, ex: ExpandedAccess, extensions: list[str]) -> None:
+        # The component's own depends_on (the server, whose parameter chain loads the
+        # library and restarts) orders these after the server configuration.
+        opts = pulumi.ResourceOptions(parent=self, provider=self.pg_provider)
+        for db in ex.databases:
+            for extension in extensions:
+                postgresql.Extension(
+                    f"{name}-ext-{slug(db.name)}-{slug(extension)}",
+                    name=extension,
+                    database=db.name,
+                    # Dropping pgaudit would silently end the trail: keep it on delete.
+                    drop_cascade=False,
+                    opts=opts,
+                )
 
     def _make_provider(
         self, name: str, conn: ConnectionArgs, args: DatabaseAccessArgs, entra: bool

@@ -7,6 +7,8 @@ from pulumi_azure_native import dbforpostgresql as pg
 
 from entra_pg.model.identifiers import slug
 
+from .audit_trail import AuditTrailArgs, declare_audit_trail
+
 __all__ = ["FirewallRuleArgs", "FlexibleServer", "FlexibleServerArgs"]
 
 
@@ -69,6 +71,9 @@ class FlexibleServerArgs(TypedDict):
     """(Optional) Password admin password (a secret), only with `password_auth`."""
     tags: NotRequired[dict[str, str]]
     """(Optional) Tags."""
+    audit_trail: NotRequired[AuditTrailArgs]
+    """(Optional) Where the logs go and what pgaudit records. Default: a Log Analytics
+    workspace named `<server>-logs` receives `allLogs`, pgaudit logs `role, ddl`."""
 
 
 class FlexibleServer(pulumi.ComponentResource):
@@ -76,7 +81,8 @@ class FlexibleServer(pulumi.ComponentResource):
 
     Order matters on Azure and is encoded in dependencies: server, then the Entra admin, then
     the server parameters one after another (parallel updates fail with ServerBusy), then the
-    databases (created before the admin exists they would be owned by `azuresu`).
+    databases (created before the admin exists they would be owned by `azuresu`). The audit
+    trail (components/audit_trail.py) extends the parameter chain and sends the logs out.
     """
 
     server_id: pulumi.Output[str]
@@ -87,6 +93,10 @@ class FlexibleServer(pulumi.ComponentResource):
     """The server name."""
     database_names: pulumi.Output[list[str]]
     """The databases created."""
+    log_analytics_workspace_id: pulumi.Output[str | None]
+    """ARM id of the workspace that receives the server's logs (None with the trail off)."""
+    pgaudit_enabled: pulumi.Output[bool]
+    """True when pgaudit is loaded: DatabaseAccess then creates the extension everywhere."""
 
     def __init__(
         self, name: str, args: FlexibleServerArgs, opts: pulumi.ResourceOptions | None = None
@@ -175,6 +185,18 @@ class FlexibleServer(pulumi.ComponentResource):
                 source="user-override",
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[last]),
             )
+        trail = declare_audit_trail(
+            name,
+            parent=self,
+            server=server,
+            server_name=args["server_name"],
+            resource_group_name=args["resource_group_name"],
+            location=args.get("location"),
+            args=args.get("audit_trail", {}),
+            after=last,
+            tags=args.get("tags"),
+        )
+        last = trail.last
         for rule in rules:
             pg.FirewallRule(
                 f"{name}-fw-{slug(rule['name'])}",
@@ -203,8 +225,12 @@ class FlexibleServer(pulumi.ComponentResource):
         self.fqdn = server.fully_qualified_domain_name
         self.server_name = server.name
         self.database_names = pulumi.Output.from_input(names)
+        self.log_analytics_workspace_id = pulumi.Output.from_input(trail.workspace_id)
+        self.pgaudit_enabled = pulumi.Output.from_input(trail.pgaudit_on)
         self.register_outputs(
             {
+                "log_analytics_workspace_id": self.log_analytics_workspace_id,
+                "pgaudit_enabled": self.pgaudit_enabled,
                 "server_id": self.server_id,
                 "fqdn": self.fqdn,
                 "server_name": self.server_name,

@@ -24,8 +24,10 @@ from components import (
     FlexibleServer,
     FlexibleServerArgs,
 )
+from components.audit_trail import AuditTrailArgs
 from components.database_access import ConnectionArgs, PrincipalSpecArgs, ProfileSpecArgs
 from entra_pg.model import NAMESPACE, ConfigError, LocalConfig, StackConfig, parse_stack_config
+from entra_pg.model.trail import AuditTrailConfig
 
 __all__ = ["ProgramConfigError", "build", "load_stack_config", "read_namespace"]
 
@@ -266,6 +268,8 @@ def _build_azure(config: StackConfig, access: dict[str, Any]) -> dict[str, pulum
         server_args["delegated_subnet_id"] = net.delegated_subnet_id
     if net.private_dns_zone_id:
         server_args["private_dns_zone_id"] = net.private_dns_zone_id
+    trail = config.audit_trail or AuditTrailConfig()
+    server_args["audit_trail"] = _audit_trail_args(trail)
     server = FlexibleServer(name, server_args)
 
     db_args: DatabaseAccessArgs = {
@@ -278,6 +282,7 @@ def _build_azure(config: StackConfig, access: dict[str, Any]) -> dict[str, pulum
         "databases": access["databases"],
         "profiles": access["profiles"],
         "principals": _principals(config, entra.principal_object_ids),
+        "extensions": ["pgaudit"] if trail.pgaudit_on else [],
     }
     # The roles can only be made once the server, its Entra admin and its databases exist.
     db_access = DatabaseAccess(name, db_args, pulumi.ResourceOptions(depends_on=[server]))
@@ -288,4 +293,27 @@ def _build_azure(config: StackConfig, access: dict[str, Any]) -> dict[str, pulum
         "pipeline_client_id": entra.pipeline_client_id,
         "catalog_client_id": entra.catalog_client_id,
         "roles": db_access.role_names,
+        # Where logins and privilege changes are recorded: read by reviewers in the plan
+        # and by auditors in the stack outputs.
+        "audit_trail": trail.describe(server_cfg.name),
+        "log_analytics_workspace_id": server.log_analytics_workspace_id,
     }
+
+
+def _audit_trail_args(trail: AuditTrailConfig) -> AuditTrailArgs:
+    """The FlexibleServer's `audit_trail` input for the validated `auditTrail` section."""
+    args: AuditTrailArgs = {
+        "enabled": trail.enabled,
+        "retention_days": trail.log_analytics.retention_days,
+        "pgaudit": trail.pgaudit.enabled,
+        "pgaudit_log": list(trail.pgaudit.log),
+        "allow_high_volume": trail.pgaudit.allow_high_volume,
+        "preload_libraries": list(trail.preload_libraries),
+    }
+    if trail.log_analytics.workspace_id:
+        args["workspace_id"] = trail.log_analytics.workspace_id
+    if trail.log_analytics.workspace_name:
+        args["workspace_name"] = trail.log_analytics.workspace_name
+    if trail.storage_account_id:
+        args["storage_account_id"] = trail.storage_account_id
+    return args
