@@ -289,6 +289,12 @@ class PgCluster:
         argv = self._user.command([str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), *args])
         return _run(argv, cwd=self.base_dir, check=check)
 
+    def restart(self) -> None:
+        """Restart the server (fast shutdown), e.g. after `ALTER SYSTEM` of a static
+        parameter such as `shared_preload_libraries`; waits until it accepts connections."""
+        self._pg_ctl("-l", str(self.log_file), "-w", "-t", "60", "-m", "fast", "restart")
+        _wait_ready(self)
+
     def stop(self) -> None:
         """Stop the server (immediate: no checkpoint, the data is thrown away) and delete
         the directory. Idempotent."""
