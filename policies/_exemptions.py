@@ -33,8 +33,8 @@ from typing import Any, Final
 
 from pulumi_policy import PolicyConfigSchema
 
-from policies._props import as_str, get
-from policies._tokens import (
+from ._props import as_str, get
+from ._tokens import (
     PG_DEFAULT_PRIVILEGES,
     PG_GRANT,
     PG_GRANT_ROLE,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from policies._props import as_bool, as_list, as_str, get, normalize_identifier
-from policies._rule import describe
+from ._props import as_bool, as_list, as_str, get, normalize_identifier
+from ._rule import describe
 
 
 def _scope(args: ResourceValidationArgs) -> str:

@@ -30,7 +30,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies._exemptions import (
+from ._exemptions import (
     config_schema,
     exemption_hint,
     find_exemption,

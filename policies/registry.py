@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from policies.rules import (
+from .rules import (
     azure_native_postgresql_configuration_min_tls,
     azure_native_postgresql_configuration_secure_transport,
     azure_native_postgresql_entra_admin_is_group,

@@ -10,10 +10,10 @@ from typing import Final
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_str, get
-from policies._rule import resource_rule
-from policies._tokens import AZ_PG_CONFIGURATION
-from policies.rules.azure_native_postgresql_configuration_secure_transport import (
+from .._props import as_str, get
+from .._rule import resource_rule
+from .._tokens import AZ_PG_CONFIGURATION
+from .azure_native_postgresql_configuration_secure_transport import (
     configuration_name,
 )
 

@@ -9,9 +9,9 @@ from typing import Final
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_str, get
-from policies._rule import resource_rule
-from policies._tokens import AZ_PG_CONFIGURATION
+from .._props import as_str, get
+from .._rule import resource_rule
+from .._tokens import AZ_PG_CONFIGURATION
 
 NAME = "azure-native-postgresql-configuration-secure-transport"
 PARAMETER: Final = "require_secure_transport"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_str, get
-from policies._rule import resource_rule
-from policies._tokens import AZ_PG_ENTRA_ADMIN_TYPES
+from .._props import as_str, get
+from .._rule import resource_rule
+from .._tokens import AZ_PG_ENTRA_ADMIN_TYPES
 
 NAME = "azure-native-postgresql-entra-admin-is-group"
 

@@ -12,9 +12,9 @@ from typing import Final
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_str, get
-from policies._rule import resource_rule
-from policies._tokens import AZ_PG_FIREWALL_RULE
+from .._props import as_str, get
+from .._rule import resource_rule
+from .._tokens import AZ_PG_FIREWALL_RULE
 
 NAME = "azure-native-postgresql-firewall-no-internet"
 MAX_ADDRESSES: Final = 65_536  # a /16

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_str, get_path
-from policies._rule import resource_rule
-from policies._tokens import AZ_PG_SERVER
+from .._props import as_str, get_path
+from .._rule import resource_rule
+from .._tokens import AZ_PG_SERVER
 
 NAME = "azure-native-postgresql-server-entra-only-auth"
 

@@ -10,9 +10,9 @@ from typing import Final
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_list, get
-from policies._rule import resource_rule
-from policies._tokens import AAD_FEDERATED_CREDENTIAL
+from .._props import as_list, get
+from .._rule import resource_rule
+from .._tokens import AAD_FEDERATED_CREDENTIAL
 
 NAME = "azuread-federated-credential-exchange-audience"
 AUDIENCE: Final = "api://AzureADTokenExchange"

@@ -23,9 +23,9 @@ from typing import Final
 
 from pulumi_policy import PolicyResource, ReportViolation, Severity, StackValidationArgs
 
-from policies._props import as_str, get, link_values
-from policies._rule import stack_rule
-from policies._tokens import (
+from .._props import as_str, get, link_values
+from .._rule import stack_rule
+from .._tokens import (
     AAD_APPLICATION,
     AAD_FEDERATED_CREDENTIAL,
     AAD_GROUP,

@@ -15,9 +15,9 @@ from typing import Final
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_str, get
-from policies._rule import resource_rule
-from policies._tokens import AAD_FEDERATED_CREDENTIAL
+from .._props import as_str, get
+from .._rule import resource_rule
+from .._tokens import AAD_FEDERATED_CREDENTIAL
 
 NAME = "azuread-federated-credential-scoped-subject"
 

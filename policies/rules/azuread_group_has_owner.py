@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_list, as_str, get
-from policies._rule import describe, resource_rule
-from policies._tokens import AAD_GROUP
+from .._props import as_list, as_str, get
+from .._rule import describe, resource_rule
+from .._tokens import AAD_GROUP
 
 NAME = "azuread-group-has-owner"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._privileges import check_public
-from policies._rule import resource_rule
-from policies._tokens import PG_DEFAULT_PRIVILEGES
+from .._privileges import check_public
+from .._rule import resource_rule
+from .._tokens import PG_DEFAULT_PRIVILEGES
 
 NAME = "postgresql-default-privileges-no-public"
 

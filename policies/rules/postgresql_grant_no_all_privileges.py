@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 
-from policies._privileges import check_all_privileges
-from policies._rule import resource_rule
-from policies._tokens import PG_GRANT
+from .._privileges import check_all_privileges
+from .._rule import resource_rule
+from .._tokens import PG_GRANT
 
 NAME = "postgresql-grant-no-all-privileges"
 

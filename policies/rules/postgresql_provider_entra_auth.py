@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_bool, as_str, get
-from policies._rule import resource_rule
-from policies._tokens import PG_PROVIDER
+from .._props import as_bool, as_str, get
+from .._rule import resource_rule
+from .._tokens import PG_PROVIDER
 
 NAME = "postgresql-provider-entra-auth"
 

@@ -11,9 +11,9 @@ from typing import Final
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_str, get
-from policies._rule import resource_rule
-from policies._tokens import PG_PROVIDER
+from .._props import as_str, get
+from .._rule import resource_rule
+from .._tokens import PG_PROVIDER
 
 NAME = "postgresql-provider-tls"
 ACCEPTED: Final = ("require", "verify-ca", "verify-full")

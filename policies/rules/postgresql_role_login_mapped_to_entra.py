@@ -20,9 +20,9 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from policies._props import as_bool, as_str, get, link_values, normalize_identifier
-from policies._rule import describe, stack_rule
-from policies._tokens import PG_ROLE, PG_SECURITY_LABEL
+from .._props import as_bool, as_str, get, link_values, normalize_identifier
+from .._rule import describe, stack_rule
+from .._tokens import PG_ROLE, PG_SECURITY_LABEL
 
 NAME = "postgresql-role-login-mapped-to-entra"
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_bool, as_str, get
-from policies._rule import describe, resource_rule, set_property
-from policies._tokens import PG_ROLE
+from .._props import as_bool, as_str, get
+from .._rule import describe, resource_rule, set_property
+from .._tokens import PG_ROLE
 
 NAME = "postgresql-role-no-superuser"
 

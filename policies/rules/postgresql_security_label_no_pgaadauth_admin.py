@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies._props import as_str, get, normalize_identifier
-from policies._rule import describe, resource_rule
-from policies._tokens import PG_SECURITY_LABEL
+from .._props import as_str, get, normalize_identifier
+from .._rule import describe, resource_rule
+from .._tokens import PG_SECURITY_LABEL
 
 NAME = "postgresql-security-label-no-pgaadauth-admin"
 
