@@ -12,6 +12,7 @@ __all__ = [
     "AD_GROUP",
     "AD_GROUP_MEMBER",
     "AD_SERVICE_PRINCIPAL",
+    "COMMAND",
     "DEFAULT_PRIVILEGES",
     "ENTRA_ADMIN_TYPES",
     "GRANT",
@@ -33,6 +34,8 @@ AD_GROUP: Final = "azuread:index/group:Group"
 AD_GROUP_MEMBER: Final = "azuread:index/groupMember:GroupMember"
 AD_APPLICATION: Final = "azuread:index/application:Application"
 AD_SERVICE_PRINCIPAL: Final = "azuread:index/servicePrincipal:ServicePrincipal"
+#: The audit trail's server restart (components/audit_trail.py).
+COMMAND: Final = "command:local:Command"
 AD_CREDENTIAL: Final = (
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
 )

@@ -327,6 +327,30 @@ def test_deleting_data_or_access_is_dangerous(resource: PlannedResource, danger:
     assert danger in change.danger if danger else change.danger == ""
 
 
+def restart(libraries: str) -> PlannedResource:
+    return res(
+        "command:local:Command",
+        "srv-restart-for-preload",
+        {
+            "create": "az postgres flexible-server restart ...",
+            "environment": {"PG_SERVER_NAME": "pg1", "PG_RESOURCE_GROUP": "rg"},
+            "triggers": [libraries],
+        },
+    )
+
+
+def test_a_server_restart_is_called_out_when_it_comes_and_when_it_repeats() -> None:
+    (created,) = diff_resources([], [restart("pg_cron,pgaudit")])
+    assert (created.op, "restarts the Flexible Server pg1" in created.danger) == ("create", True)
+    (again,) = diff_resources([restart("pg_cron,pgaudit")], [restart("pgaudit")])
+    assert (again.op, again.replace_reasons) == ("replace", ("triggers",))
+    assert "restarts the Flexible Server pg1" in again.danger
+    # The libraries unchanged: no restart, no change at all.
+    assert diff_resources([restart("pgaudit")], [restart("pgaudit")]) == ()
+    (gone,) = diff_resources([restart("pgaudit")], [])
+    assert gone.danger == ""
+
+
 # --------------------------------------------------------------------------- policy verdicts
 
 

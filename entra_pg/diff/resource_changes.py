@@ -25,10 +25,15 @@ Per type, the properties that force a replacement, and where that comes from:
 - azure-native AdministratorsMicrosoftEntra / Administrator: resourceGroupName, serverName,
   objectId (ARM path `.../administrators/{objectId}`).
 - azure-native ResourceGroup: resourceGroupName, location.
+- command local Command: triggers (pulumi/pulumi-command, `local.Command` `triggers`: "trigger
+  a resource replacement on changes to any of these values").
 - azuread (`ForceNew` in hashicorp/terraform-provider-azuread): ServicePrincipal clientId;
   ApplicationFederatedIdentityCredential applicationId, displayName; GroupMember
   groupObjectId, memberObjectId; AppRoleAssignment appRoleId, principalObjectId,
   resourceObjectId.
+
+Disruptive, and flagged with the dangerous changes: creating or replacing the audit trail's
+restart command (components/audit_trail.py) restarts the Flexible Server.
 
 Dangerous: replacing or deleting what holds data or access — the Flexible Server, a
 database (azure-native or postgresql), a resource group, a schema, a database owner role, a
@@ -44,6 +49,7 @@ from typing import Any, Final
 from entra_pg.resources import PlannedResource
 from entra_pg.tokens import (
     AD_GROUP,
+    COMMAND,
     DEFAULT_PRIVILEGES,
     ENTRA_ADMIN_TYPES,
     PG_DATABASE,
@@ -84,6 +90,7 @@ REPLACE_ON_CHANGE: Final[Mapping[str, frozenset[str]]] = {
     "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra": frozenset({*_PATH, "objectId"}),
     "azure-native:dbforpostgresql:Administrator": frozenset({*_PATH, "objectId"}),
     "azure-native:resources:ResourceGroup": frozenset({"resourceGroupName", "location"}),
+    COMMAND: frozenset({"triggers"}),
     "azuread:index/servicePrincipal:ServicePrincipal": frozenset({"clientId"}),
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": (
         frozenset({"applicationId", "displayName"})
@@ -172,7 +179,15 @@ class _Context:
 
 
 def danger(op: ResourceOp, resource: PlannedResource, context: _Context) -> str:
-    """Why replacing or deleting `resource` destroys data or access ("" when it does not)."""
+    """Why replacing or deleting `resource` destroys data or access, or why creating or
+    replacing it takes the server down for a moment ("" when neither)."""
+    if resource.type == COMMAND and op in ("create", "replace"):
+        server = _text((resource.inputs.get("environment") or {}).get("PG_SERVER_NAME"))
+        if server:
+            return (
+                f"restarts the Flexible Server {server} (shared_preload_libraries changed): "
+                "open connections drop for a minute or two"
+            )
     if op not in ("replace", "delete"):
         return ""
     verb = "replaces" if op == "replace" else "deletes"
@@ -217,7 +232,9 @@ def diff_resources(
     for urn in sorted(old.keys() | new.keys()):
         b, a = old.get(urn), new.get(urn)
         if b is None and a is not None:
-            out.append(ResourceChange(urn, a.type, a.name, "create"))
+            out.append(
+                ResourceChange(urn, a.type, a.name, "create", danger=danger("create", a, context))
+            )
         elif a is None and b is not None:
             out.append(
                 ResourceChange(urn, b.type, b.name, "delete", danger=danger("delete", b, context))
