@@ -5,11 +5,14 @@ The Pulumi CLI runs this file as the plugin's entry point (`python <plugin dir> 
 from the components' type annotations and docstrings, answers `GetSchema`, and constructs
 `EntraAccess`, `FlexibleServer` and `DatabaseAccess` on behalf of programs in any language.
 
+Run as a script, it imports the package by its installed name, `entra_pg.components`, from
+the checkout it lives in (or from the installation that holds it), and starts the host there.
 Importing this module does nothing: the host starts only when it runs as `__main__`.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import tomllib
 from importlib import metadata
@@ -38,7 +41,7 @@ def version() -> str:
 
 def components() -> list[type[pulumi.ComponentResource]]:
     """The public components, in schema order."""
-    from components import DatabaseAccess, EntraAccess, FlexibleServer
+    from . import DatabaseAccess, EntraAccess, FlexibleServer
 
     return [EntraAccess, FlexibleServer, DatabaseAccess]
 
@@ -50,9 +53,21 @@ def main() -> None:
     component_provider_host(components(), name=PACKAGE, version=version())
 
 
+def _import_root(here: Path) -> Path:
+    """The directory that holds `entra_pg/`: the checkout (`components/` beside `entra_pg/`) or
+    the site-packages of an installation (`entra_pg/components/`)."""
+    for directory in here.parents:
+        if (directory / "entra_pg" / "__init__.py").is_file():
+            return directory
+    raise SystemExit(f"entra-postgres: no entra_pg package found above {here}")
+
+
 if __name__ == "__main__":
-    # Run as `python components/`: the directory itself is on sys.path, not its parent, so
-    # `components` and `entra_pg` would not import. The checkout they live in goes first.
-    if not __package__:
-        sys.path.insert(0, str(_SOURCE_ROOT))
-    main()
+    if __package__:
+        main()
+    else:
+        # Run as `python <plugin dir>`: the directory itself is on sys.path, not its parent,
+        # and relative imports do not work in a script. Import the package by its name from
+        # the checkout or installation this file belongs to, and start the host from there.
+        sys.path.insert(0, str(_import_root(Path(__file__).resolve())))
+        importlib.import_module("entra_pg.components.__main__").main()

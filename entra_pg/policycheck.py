@@ -203,10 +203,13 @@ class Violation:
 
 
 def default_pack_dir() -> Path:
-    """The directory of the installed `policies` package: the pack shipped with this project."""
-    spec = find_spec("policies")
+    """The directory of `entra_pg.policies`: the pack shipped with this project (the checkout's
+    `policies/` folder, or its copy in the installed wheel)."""
+    spec = find_spec("entra_pg.policies")
     if spec is None or not spec.submodule_search_locations:
-        raise PolicyPackStartError("the `policies` package (the policy pack) is not installed")
+        raise PolicyPackStartError(
+            "the `entra_pg.policies` package (the policy pack) is not installed"
+        )
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 

@@ -10,24 +10,44 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
 
-from components import (
-    DatabaseAccess,
-    DatabaseAccessArgs,
-    EntraAccess,
-    EntraAccessArgs,
-    FlexibleServer,
-    FlexibleServerArgs,
-)
-from components.audit_trail import AuditTrailArgs
-from components.database_access import ConnectionArgs, PrincipalSpecArgs, ProfileSpecArgs
 from entra_pg.model import NAMESPACE, ConfigError, LocalConfig, StackConfig, parse_stack_config
 from entra_pg.model.trail import AuditTrailConfig
+
+if TYPE_CHECKING:
+    # mypy reads the checkout, where the package is the top-level folder `components/`; at run
+    # time it is `entra_pg.components` (installed under that name, served so in a checkout:
+    # see entra_pg/__init__.py), which a consumer's own `components/` cannot shadow.
+    from components import (
+        ConnectionArgs,
+        DatabaseAccess,
+        DatabaseAccessArgs,
+        EntraAccess,
+        EntraAccessArgs,
+        FlexibleServer,
+        FlexibleServerArgs,
+        PrincipalSpecArgs,
+        ProfileSpecArgs,
+    )
+    from components.audit_trail import AuditTrailArgs
+else:
+    from entra_pg.components import (
+        ConnectionArgs,
+        DatabaseAccess,
+        DatabaseAccessArgs,
+        EntraAccess,
+        EntraAccessArgs,
+        FlexibleServer,
+        FlexibleServerArgs,
+        PrincipalSpecArgs,
+        ProfileSpecArgs,
+    )
+    from entra_pg.components.audit_trail import AuditTrailArgs
 
 __all__ = ["ProgramConfigError", "build", "load_stack_config", "read_namespace"]
 

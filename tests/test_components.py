@@ -301,7 +301,7 @@ def test_reordering_lists_changes_nothing(project_root: Path, tmp_path: Path, de
 
 CONSUMER = """
 import pulumi
-from components import DatabaseAccess
+from entra_pg.components import DatabaseAccess
 
 for name, db in (("team-a", "alpha"), ("team-b", "beta")):
     DatabaseAccess(name, {

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tomllib
 import zipfile
 from pathlib import Path
@@ -28,14 +30,15 @@ def project_version() -> str:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+def wheel_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`pip wheel --no-deps` of a copy of the sources (the build leaves nothing in the tree)."""
     src = tmp_path_factory.mktemp("src")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in ("entra_pg", "components", "policies"):
         shutil.copytree(ROOT / name, src / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, src / name)
+    for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, src / name)
     out = tmp_path_factory.mktemp("dist")
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", ".", "-w", str(out)],
@@ -47,7 +50,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     )
     assert result.returncode == 0, result.stderr
     (built,) = out.glob("*.whl")
-    return zipfile.ZipFile(built)
+    return built
+
+
+@pytest.fixture(scope="module")
+def wheel(wheel_path: Path) -> zipfile.ZipFile:
+    return zipfile.ZipFile(wheel_path)
 
 
 def test_wheel_is_versioned_from_pyproject(wheel: zipfile.ZipFile) -> None:
@@ -63,21 +71,20 @@ def test_wheel_is_versioned_from_pyproject(wheel: zipfile.ZipFile) -> None:
 @pytest.mark.parametrize(
     "member",
     [
-        "components/__init__.py",
-        "components/database_access.py",
-        "components/__main__.py",
-        "components/PulumiPlugin.yaml",
-        "components/py.typed",
+        "entra_pg/components/__init__.py",
+        "entra_pg/components/database_access.py",
+        "entra_pg/components/__main__.py",
+        "entra_pg/components/py.typed",
         "entra_pg/py.typed",
         "entra_pg/model/expand.py",
         "entra_pg/diff/cli.py",
-        "policies/py.typed",
-        "policies/__main__.py",
-        "policies/PulumiPolicy.yaml",
-        "policies/README.md",
-        "policies/requirements.txt",
-        "policies/config/local.json",
-        "policies/registry.py",
+        "entra_pg/policies/py.typed",
+        "entra_pg/policies/__main__.py",
+        "entra_pg/policies/PulumiPolicy.yaml",
+        "entra_pg/policies/README.md",
+        "entra_pg/policies/requirements.txt",
+        "entra_pg/policies/config/local.json",
+        "entra_pg/policies/registry.py",
     ],
 )
 def test_wheel_carries_components_policies_and_tool(wheel: zipfile.ZipFile, member: str) -> None:
@@ -90,7 +97,22 @@ def test_wheel_carries_every_policy_config_and_rule(wheel: zipfile.ZipFile) -> N
         *(ROOT / "policies" / "config").glob("*.json"),
         *(ROOT / "policies" / "rules").glob("*.py"),
     ]:
-        assert path.relative_to(ROOT).as_posix() in names
+        assert f"entra_pg/{path.relative_to(ROOT).as_posix()}" in names
+
+
+def test_wheel_installs_one_top_level_package(wheel: zipfile.ZipFile) -> None:
+    """A consumer's own top-level `components` or `policies` cannot collide with ours."""
+    top = {name.split("/", 1)[0] for name in wheel.namelist()}
+    assert {t for t in top if not t.endswith(".dist-info")} == {"entra_pg"}
+    (top_level,) = [n for n in wheel.namelist() if n.endswith(".dist-info/top_level.txt")]
+    assert wheel.read(top_level).decode().split() == ["entra_pg"]
+
+
+def test_wheel_has_no_plugin_manifest_pointing_outside_it(wheel: zipfile.ZipFile) -> None:
+    """components/PulumiPlugin.yaml names the checkout's virtualenv (`../.venv`), which does not
+    exist beside site-packages: the installed copy is a Python package, not a plugin folder
+    (`pulumi package add` takes a checkout or a git URL; README "Reuse")."""
+    assert not [n for n in wheel.namelist() if n.endswith("PulumiPlugin.yaml")]
 
 
 def test_wheel_has_no_tests_or_stack_files(wheel: zipfile.ZipFile) -> None:
@@ -155,6 +177,110 @@ def test_consumer_adds_the_database_and_its_readers(consumer: PlanRun) -> None:
         "require",
     )
     assert consumer.outputs["logins"] == ["analytics-readers", "bi-dashboards"]
+
+
+# --------------------------------------------------------------------------- installed wheel
+
+# Run inside the temporary virtualenv: the consumer stack under the SDK's mock monitor, and
+# the policy pack started from its installed location. Prints where each package came from.
+_INSTALLED_PROBE = """
+import json, sys
+from pathlib import Path
+import entra_pg.components
+import entra_pg.components.__main__ as plugin
+from entra_pg.mockrun import run_program
+from entra_pg.policycheck import PolicyPackClient, default_pack_dir
+
+run = run_program(Path(sys.argv[1]), "dev")
+components = sys.modules["components"]  # the consumer's own, imported by its program
+with PolicyPackClient(default_pack_dir(), startup_timeout=60) as client:
+    rules = len(client.info())
+print(json.dumps({
+    "consumer_components": components.__file__,
+    "entra_pg_components": entra_pg.components.__file__,
+    "pack_dir": str(default_pack_dir()),
+    "types": sorted({r.type for r in run.resources}),
+    "logins": run.outputs["logins"],
+    "rules": rules,
+    "plugin_import_root": str(plugin._import_root(Path(plugin.__file__))),
+    "plugin_components": [c.__name__ for c in plugin.components()],
+    "plugin_version": plugin.version(),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def installed_venv(wheel_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with the wheel installed (`--no-deps`).
+
+    Its dependencies (pulumi, the providers, psycopg...) come from this test run's own
+    environment through a `.pth` line: installing them again would take minutes and tests
+    nothing about the wheel. A path line in a `.pth` file adds a directory without running
+    the `.pth` files in it, so the editable install of this checkout stays invisible there.
+    """
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            purelib,
+            str(wheel_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (Path(purelib) / "zz_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return venv
+
+
+def test_consumer_with_its_own_components_package_uses_the_installed_wheel(
+    installed_venv: Path, tmp_path: Path
+) -> None:
+    """The consumer example has a top-level `components/` of its own (a common Pulumi
+    layout): run from a copy outside this checkout with the installed wheel, both packages
+    import side by side and the stack plans."""
+    project = tmp_path / "consumer"
+    shutil.copytree(CONSUMER, project, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    assert (project / "components" / "__init__.py").is_file()
+    result = subprocess.run(
+        # -I: no PYTHONPATH, no current directory on sys.path; only the venv.
+        [installed_venv / "bin" / "python", "-I", "-c", _INSTALLED_PROBE, str(project)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.splitlines()[-1])
+    site = str(installed_venv)
+    assert Path(found["consumer_components"]).parent == project / "components"
+    assert found["entra_pg_components"].startswith(site), found
+    assert Path(found["pack_dir"]) == Path(found["entra_pg_components"]).parents[1] / "policies"
+    assert "entrapg:index:DatabaseAccess" in found["types"]
+    assert found["logins"] == ["analytics-readers", "bi-dashboards"]
+    assert found["rules"] > 20
+    # `python <installed>/entra_pg/components` would import entra_pg from site-packages.
+    assert Path(found["plugin_import_root"]) == Path(found["entra_pg_components"]).parents[2]
+    assert found["plugin_components"] == ["EntraAccess", "FlexibleServer", "DatabaseAccess"]
+    assert found["plugin_version"] == project_version()
 
 
 # --------------------------------------------------------------------------- the policy pack

@@ -26,7 +26,7 @@ PUBLIC = ("EntraAccess", "FlexibleServer", "DatabaseAccess")
 
 
 def entry_point() -> Any:
-    return importlib.import_module("components.__main__")
+    return importlib.import_module("entra_pg.components.__main__")
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +61,34 @@ def properties(schema: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[st
 def test_plugin_manifest_and_entry_point() -> None:
     manifest = yaml.safe_load((ROOT / "components" / "PulumiPlugin.yaml").read_text())
     assert manifest["runtime"]["name"] == "python"
+    # Pulumi resolves `virtualenv` against the plugin directory (sdk/python/toolchain/pip.go,
+    # resolveVirtualEnvironmentPath): the repository's .venv, the one scripts/setup creates.
+    venv = (ROOT / "components" / manifest["runtime"]["options"]["virtualenv"]).resolve()
+    assert venv == ROOT / ".venv"
+    assert "-m venv .venv" in (ROOT / "scripts" / "setup").read_text()
     main = entry_point()
+    assert main._import_root(ROOT / "components" / "__main__.py") == ROOT
     # Importing the entry point must not start the host (the test would block otherwise).
     assert main.PACKAGE == "entrapg"
     assert [c.__name__ for c in main.components()] == list(PUBLIC)
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert main.version() == pyproject["project"]["version"]
+
+
+def test_plugin_requirements_install_this_repository() -> None:
+    """Where Pulumi builds the plugin's virtualenv itself (a git URL), it runs
+    `pip install -r requirements.txt` in the plugin directory (sdk/python/toolchain/pip.go,
+    InstallDependencies): the lines must install this project, with the components' deps."""
+    lines = [
+        line.strip()
+        for line in (ROOT / "components" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert lines == ["-e .."]
+    target = (ROOT / "components" / "..").resolve()
+    project = tomllib.loads((target / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "entra-postgres"
+    assert any(dep.startswith("pulumi-postgresql") for dep in project["dependencies"])
 
 
 def test_every_public_component_is_in_the_schema(schema: dict[str, Any]) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 from pulumi_policy import StackValidationPolicy
 
+from entra_pg.policies.registry import ALL_POLICIES
 from entra_pg.policycheck import PolicyPackClient
-from policies.registry import ALL_POLICIES
 from tests.policies.cases import RESOURCE_RULES
 
 POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
@@ -62,7 +62,7 @@ def test_pack_name_and_version(pack: PolicyPackClient) -> None:
 def test_one_rule_per_file_named_after_the_rule() -> None:
     for policy in ALL_POLICIES:
         assert NAME_FORM.fullmatch(policy.name), policy.name
-        module = importlib.import_module(f"policies.rules.{policy.name.replace('-', '_')}")
+        module = importlib.import_module(f"entra_pg.policies.rules.{policy.name.replace('-', '_')}")
         assert module.POLICY is policy
         assert policy.name == module.NAME
 
