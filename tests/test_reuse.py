@@ -62,6 +62,11 @@ def test_wheel_is_versioned_from_pyproject(wheel: zipfile.ZipFile) -> None:
     assert Path(str(wheel.filename)).name == f"entra_postgres-{project_version()}-py3-none-any.whl"
     metadata = wheel.read(f"entra_postgres-{project_version()}.dist-info/METADATA").decode()
     assert f"Version: {project_version()}" in metadata
+    assert "License-Expression: Apache-2.0" in metadata
+    assert "License-File: LICENSE" in metadata
+    assert "Project-URL: Repository, https://github.com/" in metadata
+    assert "Classifier: Typing :: Typed" in metadata
+    assert f"entra_postgres-{project_version()}.dist-info/licenses/LICENSE" in wheel.namelist()
     entry_points = wheel.read(
         f"entra_postgres-{project_version()}.dist-info/entry_points.txt"
     ).decode()
