@@ -16,7 +16,11 @@ NAMESPACED = ("components", "policies")
 def _find(folder: str) -> list[str]:
     # Namespace-aware, as [tool.setuptools.packages.find] is: data-only folders such as
     # policies/config are packages too, so their files are package data.
-    return find_namespace_packages(include=[folder, f"{folder}.*"], exclude=["*__pycache__*"])
+    # policies/venv is the pack's own virtualenv (PulumiPolicy.yaml), never package content.
+    return find_namespace_packages(
+        include=[folder, f"{folder}.*"],
+        exclude=["*__pycache__*", f"{folder}.venv", f"{folder}.venv.*"],
+    )
 
 
 packages = _find("entra_pg")

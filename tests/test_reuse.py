@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -9,10 +10,13 @@ import sys
 import sysconfig
 import tomllib
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from entra_pg.mockrun import PlanRun, run_program
 from entra_pg.policycheck import PolicyPackClient, PolicyPackStartError
@@ -293,8 +297,60 @@ def test_consumer_with_its_own_components_package_uses_the_installed_wheel(
 
 def test_policy_pack_version_is_the_package_version() -> None:
     manifest = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
-    assert manifest["runtime"] == "python"
+    assert manifest["runtime"]["name"] == "python"
     assert str(manifest["version"]) == project_version()
+
+
+def test_policy_pack_names_its_virtualenv_and_requirements_cover_its_imports() -> None:
+    """With `virtualenv` set, Pulumi runs the pack with that venv's python, resolved against
+    the pack directory (sdk/python/toolchain/pip.go, resolveVirtualEnvironmentPath), and
+    `pulumi install` in policies/ creates it and installs requirements.txt (same file,
+    InstallDependencies). So every third-party module the pack imports must come from a
+    distribution requirements.txt names."""
+    manifest = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
+    assert manifest["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}
+    requirements = {
+        canonicalize_name(Requirement(line).name)
+        for line in (ROOT / "policies" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    imported: set[str] = set()
+    for path in (ROOT / "policies").rglob("*.py"):
+        if "venv" in path.relative_to(ROOT).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"__future__"}
+    providers = metadata.packages_distributions()
+    needed = {canonicalize_name(providers[name][0]) for name in third_party}
+    assert needed, "the pack imports pulumi_policy at least"
+    assert needed <= requirements, f"imported but not in requirements.txt: {needed - requirements}"
+
+
+def test_policy_pack_starts_with_the_python_of_its_virtualenv(tmp_path: Path) -> None:
+    """The engine's view: a copy of the pack with its `venv` beside it, started with that
+    venv's interpreter. (The venv takes its packages from this test run's environment via a
+    `.pth` line instead of a real `pip install -r requirements.txt`: the previous test checks
+    the requirements, and a real install takes minutes.)"""
+    pack = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    manifest = yaml.safe_load((pack / "PulumiPolicy.yaml").read_text())
+    venv = pack / manifest["runtime"]["options"]["virtualenv"]
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (Path(purelib) / "zz_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    with PolicyPackClient(pack, python=str(python), startup_timeout=60) as client:
+        assert client.pack_version == project_version()
+        assert len(client.info()) > 20
 
 
 def test_published_policy_pack_starts_from_its_install_directory(tmp_path: Path) -> None:

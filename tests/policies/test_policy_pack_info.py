@@ -54,7 +54,7 @@ def test_policy_types(pack: PolicyPackClient) -> None:
 
 def test_pack_name_and_version(pack: PolicyPackClient) -> None:
     manifest = yaml.safe_load((POLICIES_DIR / "PulumiPolicy.yaml").read_text())
-    assert manifest["runtime"] == "python"
+    assert manifest["runtime"]["name"] == "python"
     assert pack.pack_name == "entra-postgres"
     assert pack.pack_version == manifest["version"] == "0.1.0"
 
