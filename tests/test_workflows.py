@@ -226,3 +226,107 @@ def test_audit_runs_on_a_schedule_and_fails_on_drift() -> None:
     assert job["steps"][-1]["run"] == (
         'entra-pg audit --stack dev --entra --exit-code --markdown >> "$GITHUB_STEP_SUMMARY"'
     )
+
+
+# --------------------------------------------------------------------------- tokens, backend, cache
+
+
+def cloud_jobs() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{path.name}:{name}", job)
+        for path in FILES
+        for name, job in load(path.name)["jobs"].items()
+        if steps_using(job, "azure/login")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("where", "job"), cloud_jobs(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_postgresql_token_is_fetched_right_after_login(where: str, job: dict[str, Any]) -> None:
+    """The OIDC assertion behind the CLI session expires after ~10 minutes; the token for
+    PostgreSQL must be in the CLI's cache before the long steps start."""
+    steps = job["steps"]
+    login = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("azure/login@"))
+    assert steps[login + 1]["run"] == (
+        "az account get-access-token --resource-type oss-rdbms --output none"
+    ), where
+
+
+@pytest.mark.parametrize(
+    ("where", "job"), cloud_jobs(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_credential_chain_cannot_pick_the_runners_managed_identity(
+    where: str, job: dict[str, Any]
+) -> None:
+    env = job["env"]
+    assert env["AZURE_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID }}", where
+    assert env["AZURE_TENANT_ID"] == "${{ vars.AZURE_TENANT_ID }}", where
+    # Any of these would make the environment or workload-identity credential answer first.
+    text = yaml.safe_dump(job)
+    for name in (
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "AZURE_USERNAME",
+    ):
+        assert name not in text, (where, name)
+
+
+def pulumi_jobs() -> list[tuple[str, dict[str, Any]]]:
+    return [(w, j) for w, j in cloud_jobs() if steps_using(j, "pulumi/actions")]
+
+
+def test_both_pulumi_jobs_are_checked() -> None:
+    assert sorted(w for w, _ in pulumi_jobs()) == ["deploy.yml:up", "preview.yml:cloud-preview"]
+
+
+@pytest.mark.parametrize(
+    ("where", "job"), pulumi_jobs(), ids=lambda v: v if isinstance(v, str) else ""
+)
+@pytest.mark.parametrize("backend", ["", "azblob://pulumi-state?storage_account=stcontoso"])
+def test_missing_backend_fails_the_job_at_once(
+    where: str, job: dict[str, Any], backend: str, tmp_path: Path
+) -> None:
+    first = job["steps"][0]
+    assert first["env"] == {"PULUMI_BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}"}, where
+    script = tmp_path / "step.sh"
+    script.write_text(first["run"])
+    result = subprocess.run(
+        ["bash", "-e", str(script)],
+        env={"PATH": "/usr/bin:/bin", "PULUMI_BACKEND_URL": backend},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if backend:
+        assert (result.returncode, result.stdout) == (0, "")
+    else:
+        assert result.returncode == 1
+        assert result.stdout.startswith("::error title=PULUMI_BACKEND_URL is not set::")
+        assert "repository variable PULUMI_BACKEND_URL" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("where", "job"), pulumi_jobs(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_policy_pack_virtualenv_is_filled_before_pulumi_runs(
+    where: str, job: dict[str, Any]
+) -> None:
+    manifest = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
+    venv = f"policies/{manifest['runtime']['options']['virtualenv']}"
+    runs = [s.get("run", "") for s in job["steps"]]
+    fill = next(i for i, r in enumerate(runs) if f"python -m venv {venv}" in r)
+    assert f"{venv}/bin/pip install --quiet -r policies/requirements.txt" in runs[fill], where
+    pulumi = next(i for i, s in enumerate(job["steps"]) if "pulumi/actions@" in s.get("uses", ""))
+    assert fill < pulumi, where
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_pip_cache_keys_on_pyproject(path: Path) -> None:
+    for job in load(path.name)["jobs"].values():
+        for step in steps_using(job, "actions/setup-python"):
+            assert step["with"]["cache"] == "pip"
+            keys = step["with"]["cache-dependency-path"].split()
+            assert keys == ["pyproject.toml", "policies/requirements.txt"], path.name
+            assert all((ROOT / key).is_file() for key in keys)
