@@ -188,6 +188,36 @@ def test_consumer_adds_the_database_and_its_readers(consumer: PlanRun) -> None:
     assert consumer.outputs["logins"] == ["analytics-readers", "bi-dashboards"]
 
 
+def test_a_checkout_serves_its_own_folders_ahead_of_an_installed_copy(tmp_path: Path) -> None:
+    """`entra-pg diff` plans the base revision from a temporary checkout while this worktree
+    is installed (editable) in the same environment: `entra_pg.components` and
+    `entra_pg.policies` must come from the folders beside the `entra_pg` that was imported."""
+    copy = tmp_path / "base"
+    ignore = shutil.ignore_patterns("__pycache__", "venv")
+    for name in ("entra_pg", "components", "policies"):
+        shutil.copytree(ROOT / name, copy / name, ignore=ignore)
+    probe = (
+        "import json, sys, entra_pg\n"
+        "light = 'pulumi' not in sys.modules\n"
+        "import entra_pg.components as c, entra_pg.policies.registry as r\n"
+        "print(json.dumps([c.__file__, r.__file__, light]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    components, registry, light = json.loads(result.stdout)
+    assert Path(components) == copy / "components" / "__init__.py"
+    assert Path(registry) == copy / "policies" / "registry.py"
+    assert light, "importing entra_pg must not import pulumi"
+
+
 # --------------------------------------------------------------------------- installed wheel
 
 # Run inside the temporary virtualenv: the consumer stack under the SDK's mock monitor, and
