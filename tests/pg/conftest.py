@@ -1,9 +1,10 @@
-"""Real-PostgreSQL fixtures for tests/pg: `pg_cluster` (session) and `pg_db` (per test).
+"""Real-PostgreSQL fixtures for tests/pg: Azure-like servers on PostgreSQL 15 and 18.
 
-They live in tests/support/pgcluster.py so that tests/conftest.py can export them to the
-whole suite later; importing them here is what makes pytest see them in this directory.
+`azure_pg` (session, ids `pg15`/`pg18`) and `azure_db` (per test) are defined in
+tests/support/azurepg.py (see its docstring for the interface); importing them here is what
+makes pytest see them in this directory. Every test that uses them runs on both versions.
 """
 
-from tests.support.pgcluster import pg_cluster, pg_db
+from tests.support.azurepg import azure_db, azure_pg
 
-__all__ = ["pg_cluster", "pg_db"]
+__all__ = ["azure_db", "azure_pg"]

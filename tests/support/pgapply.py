@@ -21,18 +21,35 @@ Provider behaviour reproduced on purpose (tests/pg/test_apply.py shows each):
 - Role Delete runs REASSIGN OWNED / DROP OWNED only in the provider's own database, then
   DROP ROLE: anything the role still owns or holds elsewhere makes the delete fail.
 
+Connected as a non-superuser (the Azure-like admin of tests/support/azurepg.py), it does
+what the provider does to act on roles it does not own (each beside its code below):
+- helpers.go `withRolesGranted`: before a Grant (owners of the schema's tables from
+  `pg_tables` and the schema owner, resource_postgresql_grant.go `getRolesToGrant`), a
+  DefaultPrivileges change (its owner), a Schema create (the database owner and the schema
+  owner) or delete (its owner) and a Role delete (the role itself), the connected user
+  temporarily grants itself each such role it is not yet a member of (`isMemberOfRole`: on
+  16+ only a membership with SET counts), first revoking the reverse membership if any,
+  and revokes / restores them afterwards, all in the resource's transaction; a superuser
+  connection skips all of that, as does a superuser role to be granted.
+- resource_postgresql_database.go `createDatabase` / Delete / `setDBOwner`: the owner is
+  granted to the connected user (`grantRoleMembership`, outside any transaction) for the
+  statement and revoked afterwards.
+- resource_postgresql_role.go Delete: `REASSIGN OWNED BY role TO <connected user>`.
+Whether PostgreSQL then allows each statement (ADMIN OPTION on 16+, CREATEROLE rules,
+grant options) is the server's answer, not the emulation's.
+
 Deliberate differences from the real provider, none of which changes the privileges the
 managed roles end up with:
-- It connects as the cluster's bootstrap superuser. On Azure the provider connects as the
-  Entra admin (a member of azure_pg_admin, not a superuser); the provider then temporarily
-  grants object owners to itself (`withRolesGranted`) and skips that when it is a superuser,
-  as here. Grants, revokes and memberships of the roles under test are identical.
 - No advisory locks (`pgLockRole`/`pgLockDatabase`): steps run one at a time here.
 - No read-back/refresh after each step (the provider re-reads state to detect drift).
-- `postgresql:index/securityLabel:SecurityLabel` is not run: its `pgaadauth` label provider
-  exists only on Azure (plain PostgreSQL fails with `security label provider "pgaadauth" is
-  not loaded`). Such resources are returned in `ApplyResult.security_labels`, and
-  `security_label_statement()` renders the statement the provider would send.
+- SecurityLabel renders `ON ROLE "name"` with a space where the provider writes
+  `ON role"name"` (resource_postgresql_security_label.go); PostgreSQL parses both alike.
+
+Notices: warnings the server sends (SQLSTATE 01006 "privilege not revoked", 01007
+"privilege not granted": a GRANT/REVOKE that silently did nothing) are collected in
+`ApplyResult.notices`; `apply(strict_notices=True)` (the default) raises
+`SilentPrivilegeNoticeError` on the first one, so a test cannot pass on a grant that was
+ignored.
 
 Engine behaviour modelled:
 - Order: creates/updates in dependency order (explicit `dependencies`, then roles before
@@ -68,7 +85,9 @@ __all__ = [
     "SECURITY_LABEL",
     "ApplyResult",
     "ExecutedStatement",
-    "SuperuserConnector",
+    "ProviderConnector",
+    "ServerNotice",
+    "SilentPrivilegeNoticeError",
     "apply",
     "security_label_statement",
 ]
@@ -84,14 +103,43 @@ SECURITY_LABEL = "postgresql:index/securityLabel:SecurityLabel"
 _PG_PREFIX = "postgresql:index/"
 
 
-class SuperuserConnector(Protocol):
-    """What `apply` needs from a cluster: a superuser connection to a database."""
+class ProviderConnector(Protocol):
+    """What `apply` needs: connections as the provider's user (its `username` setting).
 
-    superuser: str
+    `tests.support.azurepg.AzurePg` connects as the Azure-like admin (what the tests use);
+    `PgCluster` connects as its bootstrap superuser.
+    """
 
-    def connect(
-        self, dbname: str = ..., role: str | None = ...
-    ) -> psycopg.Connection[tuple[Any, ...]]: ...
+    @property
+    def username(self) -> str: ...
+
+    def connect(self, dbname: str = ...) -> psycopg.Connection[tuple[Any, ...]]: ...
+
+
+#: Warnings that mean a GRANT or REVOKE silently did nothing (the connected user lacked the
+#: grant option), e.g. "no privileges were granted for ...".
+SILENT_PRIVILEGE_SQLSTATES = frozenset({"01006", "01007"})
+
+
+@dataclass(frozen=True)
+class ServerNotice:
+    """A notice or warning the server sent while `apply` ran a statement."""
+
+    urn: str
+    sql: str
+    sqlstate: str
+    message: str
+
+
+class SilentPrivilegeNoticeError(RuntimeError):
+    """A GRANT/REVOKE did nothing (SQLSTATE 01006/01007) under `strict_notices`."""
+
+    def __init__(self, notice: ServerNotice) -> None:
+        super().__init__(
+            f"{notice.urn}: the server ignored a privilege statement "
+            f"({notice.sqlstate} {notice.message}): {notice.sql}"
+        )
+        self.notice = notice
 
 
 @dataclass(frozen=True)
@@ -110,8 +158,9 @@ class ApplyResult:
 
     Attributes:
         statements: every statement sent, in order (read queries excluded).
-        security_labels: the current SecurityLabel resources, not applied (Azure only).
+        security_labels: the current SecurityLabel resources (applied like the others).
         created, updated, replaced, deleted: URNs per engine step.
+        notices: every notice/warning the server sent for a statement.
     """
 
     statements: tuple[ExecutedStatement, ...]
@@ -120,6 +169,7 @@ class ApplyResult:
     updated: tuple[str, ...]
     replaced: tuple[str, ...]
     deleted: tuple[str, ...]
+    notices: tuple[ServerNotice, ...] = ()
 
     def sql_for(self, urn: str) -> list[str]:
         """The statements sent for one resource."""
@@ -305,26 +355,34 @@ class _Tx:
 
     def __init__(
         self,
+        session: _Session,
         conn: psycopg.Connection[tuple[Any, ...]],
         database: str,
         urn: str,
         operation: str,
-        log: list[ExecutedStatement],
     ) -> None:
+        self.session = session
         self._conn = conn
         self._database = database
         self._urn = urn
         self._operation = operation
-        self._log = log
 
     def execute(self, statement: sql.SQL | sql.Composed) -> None:
         text = statement.as_string(self._conn)
-        self._log.append(ExecutedStatement(self._urn, self._operation, self._database, text))
+        s = self.session
+        s.log.append(ExecutedStatement(self._urn, self._operation, self._database, text))
+        s.pending_notices.clear()
         try:
             self._conn.execute(statement)
         except psycopg.Error as exc:
             exc.add_note(f"pgapply: {self._operation} {self._urn} in {self._database!r}: {text}")
             raise
+        for sqlstate, message in s.pending_notices:
+            notice = ServerNotice(self._urn, text, sqlstate, message)
+            s.notices.append(notice)
+            if s.strict_notices and sqlstate in SILENT_PRIVILEGE_SQLSTATES:
+                raise SilentPrivilegeNoticeError(notice)
+        s.pending_notices.clear()
 
     def query(
         self, statement: sql.SQL | sql.Composed, params: Sequence[Any] = ()
@@ -335,18 +393,28 @@ class _Tx:
 class _Session:
     """Connections per database (reused within one `apply`) and the statement log."""
 
-    def __init__(self, cluster: SuperuserConnector, provider_database: str) -> None:
+    def __init__(
+        self, cluster: ProviderConnector, provider_database: str, strict_notices: bool
+    ) -> None:
         self.cluster = cluster
         self.provider_database = provider_database
+        self.strict_notices = strict_notices
         self.log: list[ExecutedStatement] = []
+        self.notices: list[ServerNotice] = []
+        self.pending_notices: list[tuple[str, str]] = []
         self._conns: dict[str, psycopg.Connection[tuple[Any, ...]]] = {}
         self.server_version_num = 0
+        self.username = cluster.username
+
+    def _on_notice(self, diagnostic: psycopg.errors.Diagnostic) -> None:
+        self.pending_notices.append((diagnostic.sqlstate or "", diagnostic.message_primary or ""))
 
     def _conn(self, database: str) -> psycopg.Connection[tuple[Any, ...]]:
         conn = self._conns.get(database)
         if conn is None or conn.closed:
             conn = self.cluster.connect(database)
             conn.autocommit = True
+            conn.add_notice_handler(self._on_notice)
             self._conns[database] = conn
         return conn
 
@@ -361,12 +429,12 @@ class _Session:
         """One provider transaction (`startTransaction(db.client, database)`)."""
         conn = self._conn(database)
         with conn.transaction():
-            yield _Tx(conn, database, urn, operation, self.log)
+            yield _Tx(self, conn, database, urn, operation)
 
     @contextmanager
     def autocommit(self, database: str, urn: str, operation: str) -> Iterator[_Tx]:
         """Statements that cannot run in a transaction (CREATE/DROP DATABASE)."""
-        yield _Tx(self._conn(database), database, urn, operation, self.log)
+        yield _Tx(self, self._conn(database), database, urn, operation)
 
     def close(self) -> None:
         for database in list(self._conns):
@@ -394,6 +462,151 @@ def _int(value: Any) -> sql.SQL:
 def _bool(value: bool) -> sql.SQL:
     # Go's fmt prints booleans as true/false, which PostgreSQL reads as boolean literals.
     return sql.SQL("true" if value else "false")
+
+
+# --------------------------------------------------------------------------- helpers.go
+# How a non-superuser provider acts on roles it does not own. Read queries are not logged.
+
+
+def _is_superuser(tx: _Tx, role: str) -> bool:
+    # helpers.go isSuperuser (an unknown role is an error there too)
+    rows = tx.query(sql.SQL("SELECT rolsuper FROM pg_roles WHERE rolname = %s"), [role])
+    if not rows:
+        raise ValueError(f"could not check if role {role!r} is superuser: no such role")
+    return bool(rows[0][0])
+
+
+def _is_member_of_role(tx: _Tx, role: str, member: str) -> bool:
+    # helpers.go isMemberOfRole: a direct pg_auth_members row; where the catalog has
+    # `set_option` (PostgreSQL 16+) only a grant WITH SET counts, so the ADMIN-only grant a
+    # CREATEROLE user gets on the roles it creates does not.
+    query = (
+        "SELECT 1 FROM pg_auth_members WHERE pg_get_userbyid(roleid) = %s "
+        "AND pg_get_userbyid(member) = %s"
+    )
+    if tx.session.server_version_num >= 160000:
+        query += " AND set_option"
+    return bool(tx.query(sql.SQL(query), [role, member]))  # type: ignore[arg-type]
+
+
+def _grant_role_membership(tx: _Tx, role: str, member: str) -> bool:
+    # helpers.go grantRoleMembership: GRANT role TO member unless already a member.
+    if member == role or _is_member_of_role(tx, role, member):
+        return False
+    tx.execute(sql.SQL("GRANT {} TO {}").format(_ident(role), _ident(member)))
+    return True
+
+
+def _revoke_role_membership(tx: _Tx, role: str, member: str) -> bool:
+    # helpers.go revokeRoleMembership: REVOKE role FROM member if a member.
+    if member == role or not _is_member_of_role(tx, role, member):
+        return False
+    tx.execute(sql.SQL("REVOKE {} FROM {}").format(_ident(role), _ident(member)))
+    return True
+
+
+@contextmanager
+def _with_roles_granted(tx: _Tx, roles: Sequence[str]) -> Iterator[None]:
+    """helpers.go withRolesGranted: for the body, the connected user is a member of each
+    role (the reverse membership, which PostgreSQL forbids at the same time, is revoked
+    first); afterwards the temporary grants are revoked and the reverse ones restored. If
+    the body raises, nothing is undone here: the transaction rolls back."""
+    if not roles:
+        yield
+        return
+    current = str(tx.query(sql.SQL("SELECT CURRENT_USER"))[0][0])  # getCurrentUser
+    if _is_superuser(tx, current):
+        yield  # "current user is superuser, no need to grant roles"
+        return
+    granted: list[str] = []
+    revoked: list[str] = []
+    for role in roles:
+        if _is_superuser(tx, role):
+            continue  # PostgreSQL refuses to grant a superuser role to a non-superuser
+        if _revoke_role_membership(tx, current, role):
+            revoked.append(role)
+        if _grant_role_membership(tx, role, current):
+            granted.append(role)
+    yield
+    for role in granted:
+        _revoke_role_membership(tx, role, current)
+    for role in revoked:
+        exists = tx.query(sql.SQL("SELECT 1 FROM pg_roles WHERE rolname = %s"), [role])
+        if exists:  # the body may have dropped it
+            _grant_role_membership(tx, current, role)
+
+
+def _database_owner(tx: _Tx, database: str | None) -> str:
+    # helpers.go getDatabaseOwner ("" / None: the current database)
+    if database is None:
+        rows = tx.query(
+            sql.SQL(
+                "SELECT rolname FROM pg_database JOIN pg_roles ON datdba = pg_roles.oid "
+                "WHERE datname = current_database()"
+            )
+        )
+    else:
+        rows = tx.query(
+            sql.SQL(
+                "SELECT rolname FROM pg_database JOIN pg_roles ON datdba = pg_roles.oid "
+                "WHERE datname = %s"
+            ),
+            [database],
+        )
+    if not rows:
+        raise ValueError(f"could not find database {database!r} while looking for owner")
+    return str(rows[0][0])
+
+
+def _schema_owner(tx: _Tx, schema: str) -> str:
+    # helpers.go getSchemaOwner
+    rows = tx.query(
+        sql.SQL(
+            "SELECT rolname FROM pg_namespace JOIN pg_roles ON nspowner = pg_roles.oid "
+            "WHERE nspname = %s"
+        ),
+        [schema],
+    )
+    if not rows:
+        raise ValueError(f"could not find schema {schema!r} while looking for owner")
+    return str(rows[0][0])
+
+
+def _grant_roles_to_grant(tx: _Tx, p: dict[str, Any]) -> list[str]:
+    """resource_postgresql_grant.go getRolesToGrant: the owners of the schema's TABLES
+    (helpers.go getTablesOwner reads `pg_tables`, so owners of sequences, functions or views
+    only are missed) unless the object type is `schema`, plus the schema owner, with
+    `pg_database_owner` resolved to the database owner (resolveOwners). Nothing for
+    database, foreign data wrapper and foreign server grants."""
+    if p["objectType"] in ("database", "foreign_data_wrapper", "foreign_server"):
+        return []
+    owners: list[str] = []
+    if p["objectType"] != "schema":
+        rows = tx.query(
+            sql.SQL("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = %s"),
+            [p["schema"]],
+        )
+        owners = [str(row[0]) for row in rows]
+    schema_owner = _schema_owner(tx, p["schema"])
+    if schema_owner not in owners:
+        owners.append(schema_owner)
+    return [_database_owner(tx, None) if o == "pg_database_owner" else o for o in owners]
+
+
+@contextmanager
+def _with_owner_granted(s: _Session, urn: str, operation: str, owner: str) -> Iterator[None]:
+    """resource_postgresql_database.go createDatabase / Delete / setDBOwner: the owner is
+    granted to the connected user (`grantRoleMembership` on the connection pool, i.e. its
+    own autocommit statement) and revoked again afterwards (a deferred revoke, so also
+    after a failure)."""
+    with s.autocommit(s.provider_database, urn, operation) as tx:
+        granted = _grant_role_membership(tx, owner, s.username)
+    try:
+        yield
+    finally:
+        if granted:
+            with s.autocommit(s.provider_database, urn, operation) as tx:
+                _revoke_role_membership(tx, owner, s.username)
 
 
 # --------------------------------------------------------------------------- Role
@@ -539,12 +752,13 @@ def _role_delete(s: _Session, urn: str, p: dict[str, Any]) -> None:
     # still has elsewhere make DROP ROLE fail with "role ... cannot be dropped because some
     # objects depend on it". The engine deletes the role's Grants/DefaultPrivileges first,
     # which normally clears them.
+    # resource_postgresql_role.go resourcePostgreSQLRoleDelete: the connected user first
+    # grants itself the role (withRolesGranted), then takes over what it owns.
     with s.transaction(s.provider_database, urn, "delete") as tx:
         if not p["skipReassignOwned"]:
-            tx.execute(
-                sql.SQL("REASSIGN OWNED BY {} TO {}").format(name, _ident(s.cluster.superuser))
-            )
-            tx.execute(sql.SQL("DROP OWNED BY {}").format(name))
+            with _with_roles_granted(tx, [p["name"]]):
+                tx.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(name, _ident(s.username)))
+                tx.execute(sql.SQL("DROP OWNED BY {}").format(name))
         if not p["skipDropRole"]:
             tx.execute(sql.SQL("DROP ROLE {}").format(name))
 
@@ -556,7 +770,7 @@ def _role_delete(s: _Session, urn: str, p: dict[str, Any]) -> None:
 def _database_create(s: _Session, urn: str, p: dict[str, Any]) -> None:
     parts: list[sql.Composable] = [
         sql.SQL("CREATE DATABASE {}").format(_ident(p["name"])),
-        sql.SQL("OWNER {}").format(_ident(p["owner"] or s.cluster.superuser)),
+        sql.SQL("OWNER {}").format(_ident(p["owner"] or s.username)),
     ]
     template, encoding = p["template"], p["encoding"]
     if template.upper() == "DEFAULT":
@@ -579,8 +793,21 @@ def _database_create(s: _Session, urn: str, p: dict[str, Any]) -> None:
     parts.append(sql.SQL("ALLOW_CONNECTIONS {}").format(_bool(p["allowConnections"])))
     parts.append(sql.SQL("CONNECTION LIMIT {}").format(_int(p["connectionLimit"])))
     parts.append(sql.SQL("IS_TEMPLATE {}").format(_bool(p["isTemplate"])))
-    with s.autocommit(s.provider_database, urn, "create") as tx:
+    with (
+        _maybe_owner_granted(s, urn, "create", p["owner"]),
+        s.autocommit(s.provider_database, urn, "create") as tx,
+    ):
         tx.execute(sql.SQL(" ").join(parts))
+
+
+@contextmanager
+def _maybe_owner_granted(s: _Session, urn: str, operation: str, owner: str) -> Iterator[None]:
+    # Only with an explicit owner (`if owner != ""` in the provider).
+    if not owner:
+        yield
+        return
+    with _with_owner_granted(s, urn, operation, owner):
+        yield
 
 
 def _database_update(s: _Session, urn: str, old: dict[str, Any], p: dict[str, Any]) -> None:
@@ -609,9 +836,13 @@ def _database_update(s: _Session, urn: str, old: dict[str, Any], p: dict[str, An
                         _ident(current_owner), _ident(p["owner"])
                     )
                 )
-    with s.autocommit(s.provider_database, urn, "update") as tx:
-        if owner_changed:
+    if owner_changed:  # setDBOwner
+        with (
+            _with_owner_granted(s, urn, "update", p["owner"]),
+            s.autocommit(s.provider_database, urn, "update") as tx,
+        ):
             tx.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(name, _ident(p["owner"])))
+    with s.autocommit(s.provider_database, urn, "update") as tx:
         if old["connectionLimit"] != p["connectionLimit"]:
             tx.execute(
                 sql.SQL("ALTER DATABASE {} CONNECTION LIMIT = {}").format(
@@ -633,7 +864,10 @@ def _database_update(s: _Session, urn: str, old: dict[str, Any], p: dict[str, An
 def _database_delete(s: _Session, urn: str, p: dict[str, Any]) -> None:
     name = _ident(p["name"])
     s.forget(p["name"])
-    with s.autocommit(s.provider_database, urn, "delete") as tx:
+    with (
+        _maybe_owner_granted(s, urn, "delete", p["owner"]),
+        s.autocommit(s.provider_database, urn, "delete") as tx,
+    ):
         if p["isTemplate"]:
             tx.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(name))
         tx.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
@@ -660,20 +894,32 @@ def _schema_create(s: _Session, urn: str, p: dict[str, Any]) -> None:
     if p["policies"]:
         raise NotImplementedError(f"{urn}: the deprecated Schema.policies are not modelled")
     name = _ident(p["name"])
-    with s.transaction(_schema_database(s, p), urn, "create") as tx:
-        exists = tx.query(
-            sql.SQL("SELECT TRUE FROM pg_catalog.pg_namespace WHERE nspname = %s"), [p["name"]]
+    database = _schema_database(s, p)
+    with s.transaction(database, urn, "create") as tx:
+        # resourcePostgreSQLSchemaCreate: the database owner (to create the schema) and the
+        # schema owner (to give it away) are granted for the statement.
+        roles = [_database_owner(tx, database)]
+        if p["owner"] and p["owner"] != roles[0]:
+            roles.append(p["owner"])
+        with _with_roles_granted(tx, roles):
+            _schema_create_statement(tx, p, name)
+
+
+def _schema_create_statement(tx: _Tx, p: dict[str, Any], name: sql.Identifier) -> None:
+    # resource_postgresql_schema.go createSchema
+    exists = tx.query(
+        sql.SQL("SELECT TRUE FROM pg_catalog.pg_namespace WHERE nspname = %s"), [p["name"]]
+    )
+    if not exists:
+        statement = sql.SQL("CREATE SCHEMA {}{}").format(
+            sql.SQL("IF NOT EXISTS ") if p["ifNotExists"] else sql.SQL(""), name
         )
-        if not exists:
-            statement = sql.SQL("CREATE SCHEMA {}{}").format(
-                sql.SQL("IF NOT EXISTS ") if p["ifNotExists"] else sql.SQL(""), name
-            )
-            if p["owner"]:
-                statement += sql.SQL(" AUTHORIZATION {}").format(_ident(p["owner"]))
-            tx.execute(statement)
-        elif p["owner"]:
-            # An existing schema (e.g. `public`) is adopted: only its owner is set.
-            tx.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(name, _ident(p["owner"])))
+        if p["owner"]:
+            statement += sql.SQL(" AUTHORIZATION {}").format(_ident(p["owner"]))
+        tx.execute(statement)
+    elif p["owner"]:
+        # An existing schema (e.g. `public`) is adopted: only its owner is set.
+        tx.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(name, _ident(p["owner"])))
 
 
 def _schema_update(s: _Session, urn: str, old: dict[str, Any], p: dict[str, Any]) -> None:
@@ -698,11 +944,12 @@ def _schema_delete(s: _Session, urn: str, p: dict[str, Any]) -> None:
     with s.transaction(_schema_database(s, p), urn, "delete") as tx:
         exists = tx.query(sql.SQL("SELECT 1 FROM pg_namespace WHERE nspname = %s"), [p["name"]])
         if exists:
-            tx.execute(
-                sql.SQL("DROP SCHEMA {} {}").format(
-                    _ident(p["name"]), sql.SQL("CASCADE" if p["dropCascade"] else "RESTRICT")
+            with _with_roles_granted(tx, [p["owner"]] if p["owner"] else []):
+                tx.execute(
+                    sql.SQL("DROP SCHEMA {} {}").format(
+                        _ident(p["name"]), sql.SQL("CASCADE" if p["dropCascade"] else "RESTRICT")
+                    )
                 )
-            )
 
 
 # --------------------------------------------------------------------------- Grant
@@ -825,7 +1072,10 @@ def _grant_write(
     # transaction so the role never observes the gap. A role named `public` is rendered
     # "public", which PostgreSQL's grammar reads as PUBLIC (like the provider's quoting).
     _grant_validate(urn, p, s.server_version_num)
-    with s.transaction(p["database"], urn, operation) as tx:
+    with (
+        s.transaction(p["database"], urn, operation) as tx,
+        _with_roles_granted(tx, _grant_roles_to_grant(tx, p)),
+    ):
         revoke = _grant_revoke_statement(revoke_with)
         if revoke is not None:
             tx.execute(revoke)
@@ -845,7 +1095,10 @@ def _grant_update(s: _Session, urn: str, old: dict[str, Any], p: dict[str, Any])
 
 
 def _grant_delete(s: _Session, urn: str, p: dict[str, Any]) -> None:
-    with s.transaction(p["database"], urn, "delete") as tx:
+    with (
+        s.transaction(p["database"], urn, "delete") as tx,
+        _with_roles_granted(tx, _grant_roles_to_grant(tx, p)),
+    ):
         revoke = _grant_revoke_statement(p)
         if revoke is not None:
             tx.execute(revoke)
@@ -909,7 +1162,7 @@ def _default_privileges_write(s: _Session, urn: str, p: dict[str, Any], operatio
     privileges = _keywords(
         p["privileges"], _allowed(object_type, s.server_version_num), f"{urn} ({object_type})"
     )
-    with s.transaction(p["database"], urn, operation) as tx:
+    with s.transaction(p["database"], urn, operation) as tx, _with_roles_granted(tx, [p["owner"]]):
         tx.execute(_default_privileges_revoke(p))
         if p["privileges"]:
             statement = sql.SQL("{} GRANT {} ON {} TO {}").format(
@@ -934,7 +1187,7 @@ def _default_privileges_update(
 
 
 def _default_privileges_delete(s: _Session, urn: str, p: dict[str, Any]) -> None:
-    with s.transaction(p["database"], urn, "delete") as tx:
+    with s.transaction(p["database"], urn, "delete") as tx, _with_roles_granted(tx, [p["owner"]]):
         tx.execute(_default_privileges_revoke(p))
 
 
@@ -958,22 +1211,44 @@ _LABEL_OBJECT_TYPES = frozenset(
 )
 
 
-def security_label_statement(resource: PlannedResource) -> sql.Composed:
-    """The `SECURITY LABEL FOR "provider" ON ROLE "name" IS 'label'` statement the provider
-    sends for a SecurityLabel resource (not runnable on plain PostgreSQL for pgaadauth).
-
-    Render it with `.as_string(conn)`.
-    """
-    p = _normalise(resource)
+def _security_label(urn: str, p: dict[str, Any], label: str | None) -> sql.Composed:
+    # resourcePostgreSQLSecurityLabelUpdateImpl: create and update set the label, delete
+    # sets it to NULL.
     object_type = str(p["objectType"]).lower()
     if object_type not in _LABEL_OBJECT_TYPES:
-        raise ValueError(f"{resource.urn}: unexpected security label objectType {object_type!r}")
+        raise ValueError(f"{urn}: unexpected security label objectType {object_type!r}")
     return sql.SQL("SECURITY LABEL FOR {} ON {} {} IS {}").format(
         _ident(p["labelProvider"]),
         sql.SQL(object_type.upper()),
         _ident(p["objectName"]),
-        sql.Literal(p["label"]),
+        sql.Literal(label) if label is not None else sql.SQL("NULL"),
     )
+
+
+def security_label_statement(resource: PlannedResource) -> sql.Composed:
+    """The `SECURITY LABEL FOR "provider" ON ROLE "name" IS 'label'` statement the provider
+    sends for a SecurityLabel resource. Render it with `.as_string(conn)`."""
+    return _security_label(resource.urn, _normalise(resource), _normalise(resource)["label"])
+
+
+def _security_label_write(s: _Session, urn: str, p: dict[str, Any], operation: str) -> None:
+    # The provider runs it on its connection pool (`db.Exec`): the provider database,
+    # autocommit.
+    with s.autocommit(s.provider_database, urn, operation) as tx:
+        tx.execute(_security_label(urn, p, p["label"]))
+
+
+def _security_label_create(s: _Session, urn: str, p: dict[str, Any]) -> None:
+    _security_label_write(s, urn, p, "create")
+
+
+def _security_label_update(s: _Session, urn: str, old: dict[str, Any], p: dict[str, Any]) -> None:
+    _security_label_write(s, urn, p, "update")
+
+
+def _security_label_delete(s: _Session, urn: str, p: dict[str, Any]) -> None:
+    with s.autocommit(s.provider_database, urn, "delete") as tx:
+        tx.execute(_security_label(urn, p, None))
 
 
 # --------------------------------------------------------------------------- engine
@@ -992,6 +1267,7 @@ _HANDLERS: dict[str, tuple[_Create, _Update | None, _Create]] = {
         _default_privileges_update,
         _default_privileges_delete,
     ),
+    SECURITY_LABEL: (_security_label_create, _security_label_update, _security_label_delete),
 }
 
 
@@ -1047,18 +1323,20 @@ def _dependency_order(resources: list[PlannedResource]) -> list[PlannedResource]
 
 def apply(
     resources: Sequence[PlannedResource],
-    cluster: SuperuserConnector,
+    cluster: ProviderConnector,
     *,
     previous: Sequence[PlannedResource] = (),
     provider_database: str = "postgres",
     delete_before_replace: bool = False,
+    strict_notices: bool = True,
 ) -> ApplyResult:
     """Bring the cluster from `previous` to `resources` the way `pulumi up` would.
 
     Args:
         resources: the declared resources (any types; only `postgresql:index/*` custom
             resources are acted on, provider and component resources are ignored).
-        cluster: a superuser connector (`PgCluster`).
+        cluster: connections as the provider's user: `AzurePg` (the Azure-like admin, what
+            the tests use) or a `PgCluster` (its superuser).
         previous: the resources of the last apply (the stack state). A URN present in both
             with equal inputs is left alone; with changed inputs it is updated, or replaced
             when a ForceNew input changed; a URN only in `previous` is deleted.
@@ -1066,9 +1344,12 @@ def apply(
             created and dropped, and the default database of Schemas.
         delete_before_replace: model the `deleteBeforeReplace` resource option for every
             replacement (Pulumi's default is create-before-delete).
+        strict_notices: raise `SilentPrivilegeNoticeError` when the server answers a
+            statement with 01006/01007 (a GRANT/REVOKE that did nothing); otherwise such
+            notices are only collected in `ApplyResult.notices`.
 
     Returns:
-        An `ApplyResult`; SecurityLabels are not applied but returned there.
+        An `ApplyResult`.
 
     Raises:
         psycopg.Error: a statement failed (its note names the resource and the SQL); the
@@ -1089,7 +1370,7 @@ def apply(
     to_delete = [r for r in before if _key(r) not in current_keys]
     labels = tuple(r for r in current if r.type == SECURITY_LABEL)
 
-    session = _Session(cluster, provider_database)
+    session = _Session(cluster, provider_database, strict_notices)
     try:
         with cluster.connect(provider_database) as conn:
             row = conn.execute("SHOW server_version_num").fetchone()
@@ -1098,8 +1379,6 @@ def apply(
         for resource in current:
             key = _key(resource)
             new = _normalise(resource)
-            if resource.type == SECURITY_LABEL:
-                continue
             create, update, delete = _HANDLERS[resource.type]
             old_resource = old_by_key.get(key)
             if old_resource is None:
@@ -1122,8 +1401,6 @@ def apply(
             updated.append(key)
 
         for resource in reversed(_dependency_order(to_delete)):
-            if resource.type == SECURITY_LABEL:
-                continue
             key = _key(resource)
             _HANDLERS[resource.type][2](session, key, _normalise(resource))
             if key not in replaced:
@@ -1138,4 +1415,5 @@ def apply(
         updated=tuple(updated),
         replaced=tuple(replaced),
         deleted=tuple(deleted),
+        notices=tuple(session.notices),
     )

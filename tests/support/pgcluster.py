@@ -9,17 +9,18 @@ Contract:
 - The server refuses to run as root, so when the tests run as root the cluster belongs to an
   unprivileged OS user (`postgres`, or `$PG_OS_USER`) and every server command runs through
   `runuser` (or `setpriv`). As any other user it runs as that user.
-- Binaries: `$PG_BINDIR`, else the highest `/usr/lib/postgresql/<major>/bin` (Debian's layout),
-  else `pg_config --bindir`. Missing binaries are an error, never a skip: CI installs
-  PostgreSQL (tests/support/ensure_postgres.sh), so a machine without it must fail loudly.
+- Binaries: `start_cluster(bindir)` (tests/support/pgservers.py finds PostgreSQL 15 and 18);
+  without one, `$PG_BINDIR`, else the highest `/usr/lib/postgresql/<major>/bin` (Debian's
+  layout), else `pg_config --bindir`. Missing binaries are an error, never a skip: CI
+  installs PostgreSQL (tests/support/ensure_postgres.sh), so a machine without it must fail
+  loudly.
 - The directory goes on /dev/shm when that is a RAM disk with room (much faster database
   creation), else in the default temporary directory; `$PG_TEST_TMPDIR` overrides both.
+- `snapshot_names` / `cleanup_since` drop every database and role created after a snapshot
+  (the per-test cleanup of tests/support/azurepg.py).
 
-Fixtures (import them into a conftest.py):
-- `pg_cluster` (session): one running `PgCluster` for the whole session.
-- `pg_db` (function): a `PgScratch` with a fresh database of its own (unique name) and helpers
-  for unique role names; on teardown it drops every database and every role that appeared in
-  the cluster during the test, so tests cannot leak state into each other.
+The fixtures the tests use (Azure-like servers on PostgreSQL 15 and 18, as the non-superuser
+admin) are in tests/support/azurepg.py.
 """
 
 from __future__ import annotations
@@ -34,24 +35,24 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 from psycopg import sql
+
+from tests.support.pgservers import PostgresUnavailableError
 
 __all__ = [
     "INSTALL_HINT",
     "SUPERUSER_NAME",
     "PgCluster",
-    "PgScratch",
     "PostgresUnavailableError",
+    "cleanup_since",
     "find_bindir",
-    "pg_cluster",
-    "pg_db",
+    "snapshot_names",
     "start_cluster",
 ]
 
@@ -68,10 +69,6 @@ INSTALL_HINT = (
 _REQUIRED_BINARIES = ("initdb", "pg_ctl", "postgres")
 _START_ATTEMPTS = 5
 _COMMAND_TIMEOUT_S = 120
-
-
-class PostgresUnavailableError(RuntimeError):
-    """The server binaries are missing or the cluster could not be started."""
 
 
 def _has_server_binaries(bindir: Path) -> bool:
@@ -224,6 +221,11 @@ class PgCluster:
     _stopped: bool = field(default=False, repr=False)
 
     @property
+    def username(self) -> str:
+        """Who `connect()` logs in as (the superuser): tests/support/pgapply.py's connector."""
+        return self.superuser
+
+    @property
     def major_version(self) -> int:
         """The server's major version (15 for 15.8)."""
         return self.server_version_num // 10000
@@ -338,7 +340,7 @@ def _run(argv: Sequence[str], *, cwd: Path, check: bool = True) -> subprocess.Co
     return result
 
 
-def _server_settings(port: int, socket_dir: Path) -> str:
+def _server_settings(port: int, socket_dir: Path, extra: Mapping[str, str]) -> str:
     # Durability is worthless for a throwaway cluster: turning it off makes DDL-heavy tests
     # several times faster. Autovacuum and JIT only add noise and start-up cost.
     settings = {
@@ -357,13 +359,23 @@ def _server_settings(port: int, socket_dir: Path) -> str:
         "lc_messages": "'C'",
         "log_min_messages": "warning",
         "log_min_error_statement": "panic",
+        **extra,
     }
     lines = [f"{key} = {value}" for key, value in settings.items()]
     return "\n# entra-pg test settings\n" + "\n".join(lines) + "\n"
 
 
-def start_cluster(bindir: Path | None = None) -> PgCluster:
+def start_cluster(
+    bindir: Path | None = None,
+    *,
+    superuser: str = SUPERUSER_NAME,
+    settings: Mapping[str, str] | None = None,
+) -> PgCluster:
     """initdb + start a fresh cluster; see the module docstring for the contract.
+
+    `superuser` names the bootstrap superuser (initdb -U); `settings` are extra
+    postgresql.conf lines (values already in configuration-file syntax, e.g. quoted
+    strings), such as `shared_preload_libraries`.
 
     Raises `PostgresUnavailableError` (with the server log) if anything fails; nothing is
     left running or on disk in that case.
@@ -388,7 +400,7 @@ def start_cluster(bindir: Path | None = None) -> PgCluster:
                     "-D",
                     str(data_dir),
                     "-U",
-                    SUPERUSER_NAME,
+                    superuser,
                     "--auth=trust",
                     "--encoding=UTF8",
                     "--no-locale",
@@ -408,14 +420,16 @@ def start_cluster(bindir: Path | None = None) -> PgCluster:
             log_file=log_file,
             host="127.0.0.1",
             port=0,
-            superuser=SUPERUSER_NAME,
+            superuser=superuser,
             os_user=user.name,
             _user=user,
         )
         for attempt in itertools.count(1):
             cluster.port = _free_port()
             # Rewrite (not append) so a retry does not stack two `port` settings.
-            conf.write_text(original_conf + _server_settings(cluster.port, socket_dir))
+            conf.write_text(
+                original_conf + _server_settings(cluster.port, socket_dir, settings or {})
+            )
             result = cluster._pg_ctl("-l", str(log_file), "-w", "-t", "60", "start", check=False)
             if result.returncode == 0:
                 break
@@ -465,83 +479,7 @@ def _wait_ready(cluster: PgCluster, timeout_s: float = 30.0) -> int:
     )
 
 
-# --------------------------------------------------------------------------- per-test state
-
-_test_counter = itertools.count(1)
-
-
-def _slug(text: str, limit: int) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:limit] or "t"
-
-
-@dataclass
-class PgScratch:
-    """A test's own corner of the shared cluster.
-
-    Attributes:
-        cluster: the session's cluster.
-        prefix: a short prefix unique to this test (`t<n>_`); `unique()` uses it.
-        dbname: a fresh database created for this test (owned by the superuser, created from
-            template0 like the provider does), dropped on teardown.
-    """
-
-    cluster: PgCluster
-    prefix: str
-    dbname: str
-    databases: list[str] = field(default_factory=list)
-
-    def unique(self, base: str) -> str:
-        """`base` made unique to this test (prefixed), for role and database names. Keep the
-        result under 63 bytes: PostgreSQL truncates longer identifiers."""
-        return f"{self.prefix}{base}"
-
-    def create_database(self, base: str = "db", *, owner: str | None = None) -> str:
-        """Create another fresh database (unique name) for this test and return its name."""
-        name = self.unique(base)
-        statement = sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
-            sql.Identifier(name)
-        )
-        if owner is not None:
-            statement += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
-        self.cluster.query(statement)
-        self.databases.append(name)
-        return name
-
-    def connect(
-        self,
-        role: str | None = None,
-        *,
-        dbname: str | None = None,
-        login: bool = False,
-        autocommit: bool = True,
-    ) -> psycopg.Connection[tuple[Any, ...]]:
-        """`PgCluster.connect` on this test's database unless `dbname` says otherwise."""
-        return self.cluster.connect(dbname or self.dbname, role, login=login, autocommit=autocommit)
-
-    def query(
-        self,
-        statement: str | sql.SQL | sql.Composed,
-        params: Sequence[Any] | None = None,
-        *,
-        role: str | None = None,
-        dbname: str | None = None,
-    ) -> list[tuple[Any, ...]]:
-        """`PgCluster.query` on this test's database unless `dbname` says otherwise."""
-        return self.cluster.query(statement, params, dbname=dbname or self.dbname, role=role)
-
-    def scalar(
-        self,
-        statement: str | sql.SQL | sql.Composed,
-        params: Sequence[Any] | None = None,
-        *,
-        role: str | None = None,
-        dbname: str | None = None,
-    ) -> Any:
-        """The single value of a one-row, one-column query."""
-        rows = self.query(statement, params, role=role, dbname=dbname)
-        if len(rows) != 1 or len(rows[0]) != 1:
-            raise AssertionError(f"expected one value, got {rows!r}")
-        return rows[0][0]
+# --------------------------------------------------------------------------- cleanup
 
 
 def _names(cluster: PgCluster, catalog_query: str) -> set[str]:
@@ -550,6 +488,16 @@ def _names(cluster: PgCluster, catalog_query: str) -> set[str]:
 
 _DATABASES_SQL = "SELECT datname FROM pg_database"
 _ROLES_SQL = "SELECT rolname FROM pg_roles"
+
+
+def snapshot_names(cluster: PgCluster) -> tuple[set[str], set[str]]:
+    """The database and role names that exist now (for `cleanup_since`)."""
+    return _names(cluster, _DATABASES_SQL), _names(cluster, _ROLES_SQL)
+
+
+def cleanup_since(cluster: PgCluster, snapshot: tuple[set[str], set[str]]) -> None:
+    """Drop every database and role created since `snapshot` (as the superuser)."""
+    _cleanup(cluster, *snapshot)
 
 
 def _cleanup(cluster: PgCluster, databases_before: set[str], roles_before: set[str]) -> None:
@@ -585,37 +533,3 @@ def _cleanup(cluster: PgCluster, databases_before: set[str], roles_before: set[s
                 conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
     for role in new_roles:
         cluster.query(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
-
-
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    """One throwaway PostgreSQL cluster for the whole test session (see `PgCluster`).
-
-    Fails (never skips) when the server binaries are missing: CI must install them.
-    """
-    failure: str | None = None
-    try:
-        cluster = start_cluster()
-    except PostgresUnavailableError as exc:
-        failure = str(exc)
-    if failure is not None:  # outside the except block: one message, no chained traceback
-        pytest.fail(failure, pytrace=False)
-    with cluster:
-        yield cluster
-
-
-@pytest.fixture
-def pg_db(pg_cluster: PgCluster, request: pytest.FixtureRequest) -> Iterator[PgScratch]:
-    """A fresh database for this test, plus unique-name helpers (see `PgScratch`).
-
-    Teardown drops every database and role created in the cluster during the test.
-    """
-    databases_before = _names(pg_cluster, _DATABASES_SQL)
-    roles_before = _names(pg_cluster, _ROLES_SQL)
-    prefix = f"t{next(_test_counter)}_"
-    scratch = PgScratch(cluster=pg_cluster, prefix=prefix, dbname="")
-    try:
-        scratch.dbname = scratch.create_database(_slug(request.node.name, 40))
-        yield scratch
-    finally:
-        _cleanup(pg_cluster, databases_before, roles_before)

