@@ -28,9 +28,14 @@ import pytest
 from psycopg import errors, sql
 
 from entra_pg.model import ALLOWED_PRIVILEGES, ExpandedAccess
+from tests.pg.known_defects import ADMIN_CANNOT_GRANT_ON_OWNER_ROLE_DATABASES
+from tests.support.azurepg import AzurePg, AzureScratch
 from tests.support.pgapply import DATABASE, ROLE, SCHEMA, apply
-from tests.support.pgcluster import PgCluster, PgScratch
 from tests.support.stacks import Declared, declare, local_target
+
+# Applied as the Azure-like admin, the stack does not converge yet (issue 8): every test
+# here applies it first.
+pytestmark = ADMIN_CANNOT_GRANT_ON_OWNER_ROLE_DATABASES
 
 # --------------------------------------------------------------------------- the stack
 
@@ -55,10 +60,10 @@ SCHEMA_PRIVILEGES = ALLOWED_PRIVILEGES["schema"]
 DATABASE_PRIVILEGES = ("CONNECT", "TEMPORARY", "CREATE")
 
 
-def stack_config(cluster: PgCluster) -> dict[str, Any]:
+def stack_config(cluster: AzurePg) -> dict[str, Any]:
     """The stack under test (target local: the program declares the databases too)."""
     return {
-        **local_target(cluster.host, cluster.port, cluster.superuser),
+        **local_target(cluster.host, cluster.port, cluster.username),
         "databases": [
             {"name": ORDERS, "schemas": [SALES, BILLING]},
             {"name": REPORTING, "schemas": [MARTS, SNEAKY]},
@@ -124,14 +129,14 @@ def reduced_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def declared(pg_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> Declared:
+def declared(azure_pg: AzurePg, tmp_path_factory: pytest.TempPathFactory) -> Declared:
     """The full stack, declared once for the module (declaring does not touch the server)."""
-    return declare(tmp_path_factory.mktemp("semantics"), stack_config(pg_cluster))
+    return declare(tmp_path_factory.mktemp("semantics"), stack_config(azure_pg))
 
 
 @pytest.fixture(scope="module")
-def declared_reduced(pg_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> Declared:
-    return declare(tmp_path_factory.mktemp("reduced"), reduced_config(stack_config(pg_cluster)))
+def declared_reduced(azure_pg: AzurePg, tmp_path_factory: pytest.TempPathFactory) -> Declared:
+    return declare(tmp_path_factory.mktemp("reduced"), reduced_config(stack_config(azure_pg)))
 
 
 # --------------------------------------------------------------------------- objects
@@ -156,12 +161,12 @@ class Obj:
         return "table" if self.kind == "view" else self.kind
 
 
-def create_objects(cluster: PgCluster, access: ExpandedAccess, *, after: bool) -> list[Obj]:
+def create_objects(cluster: AzurePg, access: ExpandedAccess, *, after: bool) -> list[Obj]:
     """As each database's owner role: a table, a view, a sequence and a function per schema."""
     phase = "after" if after else "before"
     created: list[Obj] = []
     for db in access.databases:
-        with cluster.connect(db.name, db.owner_role) as conn:
+        with cluster.superuser_connect(db.name, role=db.owner_role) as conn:
             for schema in db.schemas:
                 table = Obj(db.name, schema, f'Lines "{phase}" ü', "table", after)
                 view = Obj(db.name, schema, f"{phase} view", "view", after)
@@ -186,7 +191,7 @@ def create_objects(cluster: PgCluster, access: ExpandedAccess, *, after: bool) -
     return created
 
 
-def converge(declared: Declared, cluster: PgCluster) -> list[Obj]:
+def converge(declared: Declared, cluster: AzurePg) -> list[Obj]:
     """Apply the stack in two steps, creating objects before and after the grants.
 
     Step one creates roles, databases and schemas only (as the first part of a `pulumi up`
@@ -276,16 +281,16 @@ def actual_privileges(
 
 
 @pytest.fixture
-def converged(declared: Declared, pg_db: PgScratch) -> tuple[Declared, list[Obj]]:
+def converged(declared: Declared, azure_db: AzureScratch) -> tuple[Declared, list[Obj]]:
     """The full stack applied (objects before and after), plus a LOGIN role with no grant."""
-    objects = converge(declared, pg_db.cluster)
-    pg_db.cluster.query(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(NOBODY)))
+    objects = converge(declared, azure_db.server)
+    azure_db.server.query(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(NOBODY)))
     return declared, objects
 
 
-def login(cluster: PgCluster, database: str, who: str) -> psycopg.Connection[Any]:
+def login(cluster: AzurePg, database: str, who: str) -> psycopg.Connection[Any]:
     """A real login as `who` (checks LOGIN and CONNECT like any client)."""
-    return cluster.connect(database, who, login=True)
+    return cluster.login(database, who)
 
 
 def denied(conn: psycopg.Connection[Any], statement: sql.Composable) -> bool:
@@ -309,14 +314,14 @@ def find(objects: list[Obj], schema: str, kind: str, *, after: bool) -> Obj:
 
 
 def test_every_privilege_matches_the_access_matrix(
-    converged: tuple[Declared, list[Obj]], pg_cluster: PgCluster
+    converged: tuple[Declared, list[Obj]], azure_pg: AzurePg
 ) -> None:
     declared, objects = converged
     access = declared.access
     mismatches: list[str] = []
     checked = 0
     for db in access.databases:
-        with pg_cluster.connect(db.name) as conn:
+        with azure_pg.superuser_connect(db.name) as conn:
             for who in (*PRINCIPALS, NOBODY, "public"):
                 scopes: list[tuple[str | None, Obj | None]] = [(None, None)]
                 scopes += [(schema, None) for schema in db.schemas]
@@ -336,7 +341,7 @@ def test_every_privilege_matches_the_access_matrix(
 
 
 def test_hand_checked_facts_catch_a_wrong_matrix(
-    converged: tuple[Declared, list[Obj]], pg_cluster: PgCluster
+    converged: tuple[Declared, list[Obj]], azure_pg: AzurePg
 ) -> None:
     # Independent of the matrix: a few facts anyone reviewing the config would expect.
     declared, objects = converged
@@ -344,7 +349,7 @@ def test_hand_checked_facts_catch_a_wrong_matrix(
     table_after = find(objects, SALES, "table", after=True)
     billing_table = find(objects, BILLING, "table", after=False)
     billing_func = find(objects, BILLING, "function", after=True)
-    with pg_cluster.connect(ORDERS) as conn:
+    with azure_pg.superuser_connect(ORDERS) as conn:
         assert actual_privileges(conn, READER, ORDERS, SALES, table_after) == {"SELECT"}
         assert actual_privileges(conn, READER, ORDERS, BILLING, None) == set()
         assert actual_privileges(conn, WRITER, ORDERS, BILLING, billing_table) == {
@@ -372,10 +377,10 @@ def test_hand_checked_facts_catch_a_wrong_matrix(
 
 
 def test_readers_read_present_and_future_objects_and_change_nothing(
-    converged: tuple[Declared, list[Obj]], pg_cluster: PgCluster
+    converged: tuple[Declared, list[Obj]], azure_pg: AzurePg
 ) -> None:
     _, objects = converged
-    with login(pg_cluster, ORDERS, READER) as conn:
+    with login(azure_pg, ORDERS, READER) as conn:
         for after in (False, True):
             for kind in ("table", "view"):
                 assert select_one(conn, find(objects, SALES, kind, after=after)) == (1,)
@@ -396,16 +401,16 @@ def test_readers_read_present_and_future_objects_and_change_nothing(
         # Not granted at all: the other schema, whatever its tables' ACLs.
         billing = find(objects, BILLING, "table", after=False)
         assert denied(conn, sql.SQL("SELECT * FROM {}").format(billing.ident))
-    with login(pg_cluster, REPORTING, READER) as conn:
+    with login(azure_pg, REPORTING, READER) as conn:
         assert select_one(conn, find(objects, MARTS, "view", after=True)) == (1,)
         assert select_one(conn, find(objects, SNEAKY, "table", after=False)) == (1,)
 
 
 def test_writers_write_and_use_sequences_but_cannot_create_or_truncate(
-    converged: tuple[Declared, list[Obj]], pg_cluster: PgCluster
+    converged: tuple[Declared, list[Obj]], azure_pg: AzurePg
 ) -> None:
     _, objects = converged
-    with login(pg_cluster, ORDERS, WRITER) as conn:
+    with login(azure_pg, ORDERS, WRITER) as conn:
         for schema in (SALES, BILLING):
             for after in (False, True):
                 table = find(objects, schema, "table", after=after)
@@ -430,36 +435,36 @@ def test_writers_write_and_use_sequences_but_cannot_create_or_truncate(
                 ),
             )
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
-        login(pg_cluster, REPORTING, WRITER).close()
+        login(azure_pg, REPORTING, WRITER).close()
 
 
 def test_ddl_creates_objects_owned_by_the_owner_role_and_covered_by_default_privileges(
-    converged: tuple[Declared, list[Obj]], pg_cluster: PgCluster
+    converged: tuple[Declared, list[Obj]], azure_pg: AzurePg
 ) -> None:
     owner = f"{ORDERS}_owner"
     table = sql.Identifier(SALES, "migrated Ü")
     function = sql.Identifier(BILLING, "migrated_fn")
-    with login(pg_cluster, ORDERS, MIGRATOR) as conn:
+    with login(azure_pg, ORDERS, MIGRATOR) as conn:
         conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(owner)))
         conn.execute(sql.SQL("CREATE TABLE {} (id serial PRIMARY KEY, v text)").format(table))
         conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN w int").format(table))
         conn.execute(
             sql.SQL("CREATE FUNCTION {}() RETURNS int LANGUAGE sql AS 'SELECT 42'").format(function)
         )
-    with pg_cluster.connect(ORDERS) as conn:
+    with azure_pg.superuser_connect(ORDERS) as conn:
         owners = conn.execute(
             "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname IN (%s, %s)",
             ["migrated Ü", "migrated Ü_id_seq"],
         ).fetchall()
         assert owners == [(owner,), (owner,)]
-    with login(pg_cluster, ORDERS, READER) as conn:
+    with login(azure_pg, ORDERS, READER) as conn:
         assert conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone() == (0,)
-    with login(pg_cluster, ORDERS, WRITER) as conn:
+    with login(azure_pg, ORDERS, WRITER) as conn:
         conn.execute(sql.SQL("INSERT INTO {} (v) VALUES ('uses the sequence')").format(table))
         assert conn.execute(sql.SQL("SELECT {}()").format(function)).fetchone() == (42,)
-    with login(pg_cluster, ORDERS, SUPPORT) as conn:
+    with login(azure_pg, ORDERS, SUPPORT) as conn:
         assert conn.execute(sql.SQL("SELECT {}()").format(function)).fetchone() == (42,)
-    with pg_cluster.connect(ORDERS) as conn:
+    with azure_pg.superuser_connect(ORDERS) as conn:
         assert (
             actual_privileges(
                 conn,
@@ -473,38 +478,40 @@ def test_ddl_creates_objects_owned_by_the_owner_role_and_covered_by_default_priv
 
 
 def test_public_cannot_connect_or_reach_anything(
-    converged: tuple[Declared, list[Obj]], pg_cluster: PgCluster
+    converged: tuple[Declared, list[Obj]], azure_pg: AzurePg
 ) -> None:
     for database in (ORDERS, REPORTING):
         with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
-            login(pg_cluster, database, NOBODY).close()
+            login(azure_pg, database, NOBODY).close()
     # The same role can log in where PUBLIC keeps PostgreSQL's default CONNECT: proof that
     # the refusal above is the model's doing, not a broken role.
-    login(pg_cluster, "postgres", NOBODY).close()
+    login(azure_pg, "postgres", NOBODY).close()
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
-        login(pg_cluster, REPORTING, MIGRATOR).close()
+        login(azure_pg, REPORTING, MIGRATOR).close()
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
-        login(pg_cluster, ORDERS, ETL).close()
+        login(azure_pg, ORDERS, ETL).close()
 
 
 def test_removing_a_principal_leaves_it_nothing(
-    declared: Declared, declared_reduced: Declared, pg_db: PgScratch
+    declared: Declared, declared_reduced: Declared, azure_db: AzureScratch
 ) -> None:
-    cluster = pg_db.cluster
+    cluster = azure_db.server
     objects = converge(declared, cluster)
     result = apply(declared_reduced.resources, cluster, previous=declared.resources)
     assert result.deleted, "the reduced stack must delete resources"
 
-    assert cluster.query("SELECT count(*) FROM pg_roles WHERE rolname = %s", [WRITER]) == [(0,)]
+    assert cluster.superuser_query(
+        "SELECT count(*) FROM pg_roles WHERE rolname = %s", [WRITER]
+    ) == [(0,)]
     with pytest.raises(psycopg.OperationalError, match="does not exist"):
         login(cluster, ORDERS, WRITER).close()
     # Losing a grant (not the whole principal): READER keeps ORDERS, loses REPORTING.
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
         login(cluster, REPORTING, READER).close()
-    with pg_db.cluster.connect(REPORTING) as conn:
+    with azure_db.server.superuser_connect(REPORTING) as conn:
         for obj in (o for o in objects if o.database == REPORTING):
             assert actual_privileges(conn, READER, REPORTING, obj.schema, obj) == set()
-    memberships = cluster.query(
+    memberships = cluster.superuser_query(
         "SELECT pg_get_userbyid(roleid) FROM pg_auth_members WHERE member = %s::regrole",
         [sql.Identifier(READER).as_string(None)],
     )
@@ -512,7 +519,7 @@ def test_removing_a_principal_leaves_it_nothing(
     with login(cluster, ORDERS, READER) as conn:
         assert select_one(conn, find(objects, SALES, "table", after=True)) == (1,)
     # What the reduced model promises is still exactly what PostgreSQL says.
-    with cluster.connect(ORDERS) as conn:
+    with cluster.superuser_connect(ORDERS) as conn:
         for obj in (o for o in objects if o.database == ORDERS):
             for who in (READER, MIGRATOR, SUPPORT):
                 assert actual_privileges(conn, who, ORDERS, obj.schema, obj) == (
@@ -521,12 +528,12 @@ def test_removing_a_principal_leaves_it_nothing(
 
 
 def test_hostile_names_stay_quoted_and_harmless(
-    converged: tuple[Declared, list[Obj]], pg_cluster: PgCluster
+    converged: tuple[Declared, list[Obj]], azure_pg: AzurePg
 ) -> None:
     declared, _ = converged
-    databases = {row[0] for row in pg_cluster.query("SELECT datname FROM pg_database")}
+    databases = {row[0] for row in azure_pg.superuser_query("SELECT datname FROM pg_database")}
     assert {ORDERS, REPORTING} <= databases
-    with pg_cluster.connect(REPORTING) as conn:
+    with azure_pg.superuser_connect(REPORTING) as conn:
         schemas = {
             row[0]
             for row in conn.execute(
@@ -536,11 +543,11 @@ def test_hostile_names_stay_quoted_and_harmless(
         }
     # The injection attempt is just a schema with an odd name; marts was not dropped.
     assert schemas == {"public", MARTS, SNEAKY}
-    with pg_cluster.connect(ORDERS) as conn:
+    with azure_pg.superuser_connect(ORDERS) as conn:
         schemas = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace")}
     assert SALES in schemas
     assert not {"Sales", "EU", "Sales EU"} & schemas
-    roles = {row[0] for row in pg_cluster.query("SELECT rolname FROM pg_roles")}
+    roles = {row[0] for row in azure_pg.superuser_query("SELECT rolname FROM pg_roles")}
     assert set(declared.access.role_names()) <= roles
     assert f"{REPORTING}_{SNEAKY}_read" in roles
     # Every declared role exists under its exact name and nothing else was created.
