@@ -25,3 +25,16 @@ ADMIN_CANNOT_GRANT_ON_OWNER_ROLE_DATABASES = pytest.mark.xfail(
         "databases the stack creates, so database grants/revokes are ignored (01006/01007)"
     ),
 )
+
+#: The same defect seen by the audit: applied as the admin, the stack leaves every
+#: capability role without CONNECT on its database and PUBLIC with CONNECT and TEMPORARY,
+#: so the audit of a freshly applied stack is not clean (11 findings), and every test that
+#: starts from a clean audit fails on its first assertion about the findings.
+AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN = pytest.mark.xfail(
+    strict=True,
+    raises=(AssertionError, ValueError),
+    reason=(
+        "issue 8 defect: as the admin the stack's database grants/revokes are ignored, so "
+        "the audit of a fresh apply reports missing CONNECT and PUBLIC's CONNECT/TEMPORARY"
+    ),
+)

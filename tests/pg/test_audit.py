@@ -50,8 +50,10 @@ from entra_pg.audit import (
 from entra_pg.audit.catalog import CLUSTER_QUERIES, DATABASE_QUERIES
 from entra_pg.cli import main
 from entra_pg.model.identifiers import quote_ident as q
-from tests.support.pgapply import apply
-from tests.support.pgcluster import PgCluster, PgScratch
+from tests.pg.known_defects import AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
+from tests.support.azurepg import AzurePg, AzureScratch
+from tests.support.pgapply import SILENT_PRIVILEGE_SQLSTATES, apply
+from tests.support.pgcluster import PgCluster
 from tests.support.stacks import PROJECT_ROOT, Declared, declare, local_target
 
 # --------------------------------------------------------------------------- the stack
@@ -73,9 +75,9 @@ ORDERS_TABLE = f"{q(SALES)}.{q('orders')}"
 STACK = "audit"
 
 
-def stack_config(cluster: PgCluster) -> dict[str, Any]:
+def stack_config(server: AzurePg) -> dict[str, Any]:
     return {
-        **local_target(cluster.host, cluster.port, cluster.superuser),
+        **local_target(server.host, server.port, server.admin),
         "databases": [
             {"name": DB, "schemas": [SALES, BILLING]},
             {"name": OTHER_DB, "schemas": [MARTS]},
@@ -111,16 +113,17 @@ def stack_config(cluster: PgCluster) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def declared(pg_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> Declared:
-    return declare(tmp_path_factory.mktemp("audit"), stack_config(pg_cluster), STACK)
+def declared(azure_pg: AzurePg, tmp_path_factory: pytest.TempPathFactory) -> Declared:
+    return declare(tmp_path_factory.mktemp("audit"), stack_config(azure_pg), STACK)
 
 
 @dataclass
 class Server:
     """The converged server and the audit of it."""
 
-    cluster: PgCluster
+    cluster: PgCluster  # drift is injected as its superuser (out-of-band actors)
     declared: Declared
+    azure: AzurePg
 
     @property
     def model(self) -> AuditModel:
@@ -128,7 +131,7 @@ class Server:
 
     @property
     def dsn(self) -> str:
-        return self.cluster.dsn()
+        return self.azure.dsn()  # the audit runs as the Azure-like admin
 
     def run(self, statement: str, database: str | None = DB) -> None:
         self.cluster.query(statement, dbname=database or "postgres")
@@ -171,18 +174,28 @@ def describe(report: AuditReport) -> str:
 
 
 @pytest.fixture
-def server(declared: Declared, pg_db: PgScratch) -> Server:
-    """The stack applied, and objects created by the owner role after the grants."""
-    apply(declared.resources, pg_db.cluster)
-    srv = Server(pg_db.cluster, declared)
-    with pg_db.cluster.connect(DB, OWNER) as conn:
+def server(declared: Declared, azure_db: AzureScratch) -> Server:
+    """The stack applied as the Azure-like admin, and objects created by the owner role after
+    the grants.
+
+    Issue 8 (tests/pg/known_defects.py): as the admin, the stack's database-level grants and
+    revokes are ignored by PostgreSQL (01006/01007). They are let through here, and only
+    they, so that the audit reads the server the admin really leaves behind (and reports
+    what was ignored); any other ignored statement fails the fixture.
+    """
+    result = apply(declared.resources, azure_db.server, strict_notices=False)
+    ignored = [n for n in result.notices if n.sqlstate in SILENT_PRIVILEGE_SQLSTATES]
+    unexpected = [n.sql for n in ignored if " ON DATABASE " not in n.sql]
+    assert not unexpected, unexpected
+    srv = Server(azure_db.cluster, declared, azure_db.server)
+    with azure_db.cluster.connect(DB, OWNER) as conn:
         conn.execute(f"CREATE TABLE {ORDERS_TABLE} (id serial PRIMARY KEY, total numeric)")
         conn.execute(f"CREATE VIEW {q(SALES)}.{q('orders view')} AS SELECT * FROM {ORDERS_TABLE}")
         conn.execute(
             f"CREATE FUNCTION {q(SALES)}.total(integer) RETURNS integer LANGUAGE sql AS 'SELECT $1'"
         )
         conn.execute(f"CREATE TABLE {q(BILLING)}.invoices (id int)")
-    with pg_db.cluster.connect(OTHER_DB, f"{OTHER_DB}_owner") as conn:
+    with azure_db.cluster.connect(OTHER_DB, f"{OTHER_DB}_owner") as conn:
         conn.execute(f"CREATE TABLE {q(MARTS)}.daily (id int)")
     return srv
 
@@ -190,6 +203,7 @@ def server(declared: Declared, pg_db: PgScratch) -> Server:
 # --------------------------------------------------------------------------- clean
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_a_converged_server_audits_clean(server: Server) -> None:
     report = server.audit()
     assert report.clean, describe(report)
@@ -198,6 +212,7 @@ def test_a_converged_server_audits_clean(server: Server) -> None:
     assert report.queries == CLUSTER_QUERIES + DATABASE_QUERIES * 2
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_the_number_of_queries_does_not_grow_with_the_objects(server: Server) -> None:
     with server.cluster.connect(DB, OWNER) as conn:
         for n in range(40):
@@ -320,10 +335,8 @@ DRIFTS = (
     Drift(
         # azure_pg_admin exists only on Azure: created here to stand for it.
         "member-of-azure-pg-admin",
-        (
-            (None, "CREATE ROLE azure_pg_admin NOLOGIN"),
-            (None, f"GRANT azure_pg_admin TO {q(WRITER)}"),
-        ),
+        # azure_pg_admin exists: the Azure-like server has it.
+        ((None, f"GRANT azure_pg_admin TO {q(WRITER)}"),),
         "dangerous",
         "membership",
         WRITER,
@@ -454,6 +467,7 @@ DRIFTS = (
 )
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 @pytest.mark.parametrize("drift", DRIFTS, ids=lambda d: d.id)
 def test_each_drift_is_reported_once_with_a_fix_that_works(server: Server, drift: Drift) -> None:
     for database, statement in drift.statements:
@@ -475,6 +489,7 @@ def test_each_drift_is_reported_once_with_a_fix_that_works(server: Server, drift
     assert after.clean, describe(after)
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_an_object_not_owned_by_the_owner_role_is_reported_with_its_missing_grants(
     server: Server,
 ) -> None:
@@ -497,6 +512,7 @@ def test_an_object_not_owned_by_the_owner_role_is_reported_with_its_missing_gran
     assert after.clean, describe(after)
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_a_missing_role_schema_and_grants_are_missing_findings(server: Server) -> None:
     server.run(f"DROP SCHEMA {q(BILLING)} CASCADE")
     report = server.audit()
@@ -508,6 +524,7 @@ def test_a_missing_role_schema_and_grants_are_missing_findings(server: Server) -
     assert server.audit().clean, describe(server.audit())
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_a_membership_granted_without_inherit_is_missing_its_privileges(server: Server) -> None:
     # PostgreSQL 16 (Azure's default) records INHERIT per grant; this server (15) cannot
     # store such a grant, so the real snapshot gets the 16-style row for one membership.
@@ -531,6 +548,7 @@ ORPHAN = "gone@contoso.com"
 ORPHAN_LABEL = "aadauth,oid=0b5e7a4c-9d1f-4e2a-8b3c-6d7e8f9a0b1c,type=user"
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_an_orphan_is_reported_once_and_its_fix_offboards_it(server: Server) -> None:
     # A principal removed from the model whose role stayed behind, still able to log in,
     # still owning a table it made and holding a grant.
@@ -569,6 +587,7 @@ def test_an_orphan_is_reported_once_and_its_fix_offboards_it(server: Server) -> 
     assert server.audit().clean
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_an_orphan_makes_the_cli_exit_2(
     server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -607,11 +626,12 @@ def labels_for(server: Server) -> dict[str, str]:
     }
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_on_azure_labels_admins_and_synced_members_are_understood(server: Server) -> None:
     admin = "pg-orders-admins"
     # What Azure has besides our roles: azure_pg_admin, the Entra admin group (CREATEROLE,
     # CREATEDB, member of azure_pg_admin), and with group sync a role per group member.
-    server.run("CREATE ROLE azure_pg_admin NOLOGIN", None)
+    # (azure_pg_admin itself exists already: the Azure-like server has it.)
     server.run(f"CREATE ROLE {q(admin)} LOGIN CREATEROLE CREATEDB IN ROLE azure_pg_admin", None)
     server.run(f"CREATE ROLE {q('ana@contoso.com')} LOGIN IN ROLE {q(ETL)}", None)
     snapshot = server.snapshot()
@@ -667,6 +687,7 @@ def test_on_azure_labels_admins_and_synced_members_are_understood(server: Server
 # --------------------------------------------------------------------------- command line
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_cli_exit_codes_and_formats(server: Server, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = server.cli(capsys, "--dsn", server.dsn, "--exit-code")
     assert (code, err) == (0, "")
@@ -706,6 +727,7 @@ def test_cli_exit_codes_and_formats(server: Server, capsys: pytest.CaptureFixtur
     assert "```sql" in out
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_cli_runs_as_a_subprocess(server: Server) -> None:
     server.run(f"ALTER ROLE {q(MIGRATOR)} CREATEDB", None)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
@@ -797,7 +819,7 @@ def test_entra_needs_azure_identity(
 
 
 def test_entra_connector_asks_for_the_postgres_scope_and_never_shows_the_token(
-    pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch
+    azure_pg: AzurePg, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake"
     scopes: list[str] = []
@@ -811,7 +833,7 @@ def test_entra_connector_asks_for_the_postgres_scope_and_never_shows_the_token(
     fake.DefaultAzureCredential = FakeCredential  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "azure.identity", fake)
 
-    connector = EntraConnector(host="127.0.0.1", port=pg_cluster.port, user=pg_cluster.superuser)
+    connector = EntraConnector(host="127.0.0.1", port=azure_pg.port, user=azure_pg.admin)
     assert EntraConnector.for_server("contoso-orders-dev", "pg-admins").host == (
         "contoso-orders-dev.postgres.database.azure.com"
     )
@@ -870,6 +892,7 @@ def write_accept(tmp_path: Path, text: str, name: str = "accept.yaml") -> Path:
     return path
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_an_accepted_login_role_is_reported_as_accepted_not_as_drift(
     server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -923,6 +946,7 @@ def test_an_accepted_login_role_is_reported_as_accepted_not_as_drift(
     assert "```sql" not in out
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_an_entry_that_matches_nothing_is_listed_as_unused_and_the_finding_stays(
     server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -959,6 +983,7 @@ def test_an_entry_that_matches_nothing_is_listed_as_unused_and_the_finding_stays
     assert "old-contractor" in out
 
 
+@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_a_category_entry_does_not_hide_other_categories_on_the_same_role(
     server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

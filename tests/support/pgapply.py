@@ -83,6 +83,7 @@ __all__ = [
     "ROLE",
     "SCHEMA",
     "SECURITY_LABEL",
+    "SILENT_PRIVILEGE_SQLSTATES",
     "ApplyResult",
     "ExecutedStatement",
     "ProviderConnector",
