@@ -65,7 +65,7 @@ class ProfileSpecArgs(TypedDict):
     """(Required) Privileges by object type: database, schema, table, sequence, function."""
     description: NotRequired[str]
     """(Optional) One sentence describing the profile."""
-    futureObjects: NotRequired[bool]
+    future_objects: NotRequired[bool]
     """(Optional) Also grant on objects created later. Default true."""
 
 
@@ -134,10 +134,20 @@ class DatabaseAccessArgs(TypedDict):
 class DatabaseAccess(pulumi.ComponentResource):
     """Roles, memberships, grants and default privileges for a set of databases.
 
-    Per database: a NOLOGIN owner role owning its schemas; per (schema, profile) a NOLOGIN
-    capability role with the profile's grants on present and future objects; per principal
-    a LOGIN role named as in Entra, mapped by a pgaadauth label (never `,admin`), member of
-    its capability roles. PUBLIC loses CONNECT/TEMPORARY and function EXECUTE.
+    Per database: a NOLOGIN owner role owning its schemas; per (schema, profile) that some
+    principal holds, a NOLOGIN capability role with the profile's grants on present and
+    future objects; per principal a LOGIN role named as in Entra, mapped by a pgaadauth
+    label (never `,admin`), member of its capability roles. PUBLIC loses CONNECT/TEMPORARY
+    and function EXECUTE.
+
+    Lifecycle contract (README, "Lifecycle"): every membership has one owner. A managed
+    role's memberships are its own `Role.roles` (the provider's Role Update revokes every
+    membership it reads and grants `roles`, in one transaction), so `refresh` followed by
+    `up` changes nothing. The only `GrantRole` resources make the connecting admin (not
+    managed here) a member of each owner role: the non-superuser Azure admin needs it for
+    database-level grants and default privileges, and the stack declares it instead of
+    assuming it. A principal's LOGIN role owns nothing and holds nothing but its
+    memberships, so removing the principal drops it in one `up` without REASSIGN OWNED.
 
     Raises `ComponentInputError` (no resource declared) when the inputs are invalid.
     """
@@ -162,7 +172,14 @@ class DatabaseAccess(pulumi.ComponentResource):
         object_ids: dict[str, pulumi.Input[str]] = {
             p["name"]: p["object_id"] for p in args["principals"]
         }
-        self._declare(name, expanded, object_ids, entra, bool(args.get("create_databases", False)))
+        self._declare(
+            name,
+            expanded,
+            object_ids,
+            args["connection"]["username"],
+            entra,
+            bool(args.get("create_databases", False)),
+        )
         self._extensions(name, expanded, args.get("extensions", []))
         self.role_names = pulumi.Output.from_input(list(expanded.role_names()))
         self.principal_roles = pulumi.Output.from_input([p.name for p in expanded.principals])
@@ -179,7 +196,7 @@ class DatabaseAccess(pulumi.ComponentResource):
         try:
             return parse_access_spec(
                 plain(args["databases"], "databases"),
-                plain(args.get("profiles"), "profiles"),
+                _config_profiles(name, plain(args.get("profiles"), "profiles")),
                 principals,
                 prefix=f"DatabaseAccess({name}).",
             )
@@ -251,15 +268,20 @@ class DatabaseAccess(pulumi.ComponentResource):
         name: str,
         ex: ExpandedAccess,
         object_ids: dict[str, pulumi.Input[str]],
+        admin: pulumi.Input[str],
         entra: bool,
         create_databases: bool,
     ) -> None:
         opts = pulumi.ResourceOptions(parent=self, provider=self.pg_provider)
         roles: dict[str, postgresql.Role] = {}
 
-        def role(key: str, role_name: str, login: bool) -> postgresql.Role:
+        def role(
+            key: str, role_name: str, login: bool, member_of: tuple[str, ...]
+        ) -> postgresql.Role:
             # Every attribute spelled out: the policy pack (and reviewers) see that no role
-            # carries SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS.
+            # carries SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS. `roles` is
+            # always declared, empty included: it is authoritative (Role Update revokes what
+            # it does not list), so the membership has exactly one owner.
             roles[role_name] = postgresql.Role(
                 f"{name}-role-{key}",
                 name=role_name,
@@ -270,22 +292,46 @@ class DatabaseAccess(pulumi.ComponentResource):
                 create_database=False,
                 replication=False,
                 bypass_row_level_security=False,
-                opts=opts,
+                roles=list(member_of),
+                # A principal's role owns nothing and holds no privilege itself (only
+                # memberships, which DROP ROLE removes), so the provider's REASSIGN OWNED /
+                # DROP OWNED (run only in its own database, after granting the role to the
+                # admin, which Azure may refuse for an Entra-mapped role) has nothing to do.
+                # If it ever owned something, DROP ROLE fails loudly instead of handing the
+                # objects to the admin (tests/pg/test_lifecycle.py proves both).
+                skip_reassign_owned=True if login else None,
+                opts=pulumi.ResourceOptions.merge(
+                    opts, pulumi.ResourceOptions(depends_on=[roles[r] for r in member_of])
+                ),
             )
             return roles[role_name]
 
         databases: dict[str, pulumi.Resource] = {}
         schemas: dict[tuple[str, str], pulumi.Resource] = {}
+        admin_in_owner: dict[str, pulumi.Resource] = {}
         for db in ex.databases:
-            owner = role(f"owner-{slug(db.name)}", db.owner_role, login=False)
-            db_deps: list[pulumi.Resource] = [owner]
+            owner = role(f"owner-{slug(db.name)}", db.owner_role, login=False, member_of=())
+            # The admin the provider connects as is not managed by this stack, so its
+            # membership is a GrantRole. Azure's admin is no superuser: database-level grants
+            # and default privileges FOR ROLE <owner> need it (PostgreSQL 16+ also needs the
+            # ADMIN option the admin got by creating the owner role).
+            admin_in_owner[db.name] = postgresql.GrantRole(
+                f"{name}-admin-in-{slug(db.owner_role)}",
+                role=admin,
+                grant_role=owner.name,
+                with_admin_option=False,
+                opts=pulumi.ResourceOptions.merge(
+                    opts, pulumi.ResourceOptions(delete_before_replace=True)
+                ),
+            )
+            db_deps: list[pulumi.Resource] = [owner, admin_in_owner[db.name]]
             if create_databases:
                 databases[db.name] = postgresql.Database(
                     f"{name}-db-{slug(db.name)}",
                     name=db.name,
                     owner=owner.name,
                     opts=pulumi.ResourceOptions.merge(
-                        opts, pulumi.ResourceOptions(depends_on=[owner])
+                        opts, pulumi.ResourceOptions(depends_on=db_deps)
                     ),
                 )
                 db_deps = [databases[db.name]]
@@ -302,10 +348,17 @@ class DatabaseAccess(pulumi.ComponentResource):
                     ),
                 )
         for cap in ex.capabilities:
-            role(f"cap-{cap.key}", cap.name, login=False)
+            role(f"cap-{cap.key}", cap.name, login=False, member_of=cap.member_of)
         for principal in ex.principals:
-            created = role(f"login-{principal.key}", principal.name, login=True)
+            created = role(
+                f"login-{principal.key}",
+                principal.name,
+                login=True,
+                member_of=principal.capabilities,
+            )
             if entra:
+                # Its own principal's object id only: the label waits for that principal
+                # alone, and a change elsewhere leaves its input known in a preview.
                 label = _label(object_ids[principal.name], principal.principal.label_type)
                 postgresql.SecurityLabel(
                     f"{name}-label-{principal.key}",
@@ -324,9 +377,10 @@ class DatabaseAccess(pulumi.ComponentResource):
         previous: dict[str, pulumi.CustomResource] = {}
 
         def chained(*names: str, database: str, schema: str | None) -> pulumi.ResourceOptions:
-            """Options for a grant on `database`: after its roles, its schema (or database)
-            and the previous grant on the same database."""
+            """Options for a grant on `database`: after its roles, the admin's membership in
+            the owner role, its schema (or database) and the previous grant on it."""
             after: list[pulumi.Resource] = [roles[n] for n in names if n in roles]
+            after.append(admin_in_owner[database])
             if schema is not None:
                 after.append(schemas[(database, schema)])
             elif database in databases:
@@ -358,22 +412,38 @@ class DatabaseAccess(pulumi.ComponentResource):
                 with_grant_option=False,
                 opts=chained(d.role, d.owner, database=d.database, schema=d.schema),
             )
-        for m in ex.memberships:
-            postgresql.GrantRole(
-                f"{name}-member-{m.key}",
-                role=m.member,
-                grant_role=m.role,
-                with_admin_option=False,
-                # Every GrantRole input forces a replacement, and the provider's create is
-                # GRANT while its delete is REVOKE of the same pair: created first, the
-                # replacement would be revoked by the old resource's delete.
-                opts=pulumi.ResourceOptions.merge(
-                    opts,
-                    pulumi.ResourceOptions(
-                        depends_on=[roles[m.member], roles[m.role]], delete_before_replace=True
-                    ),
-                ),
+
+
+def _config_profiles(name: str, profiles: dict[str, ProfileSpecArgs] | None) -> object:
+    """Custom profiles in the access model's (stack config) spelling: the component's args
+    are snake_case like every Pulumi Python SDK, the model reads the YAML's camelCase.
+
+    Raises `ComponentInputError` for the camelCase spelling, which would otherwise slip
+    through to the model unnoticed.
+    """
+    if not isinstance(profiles, dict):
+        return profiles
+    out: dict[str, object] = {}
+    for profile, spec in profiles.items():
+        if not isinstance(spec, dict):
+            out[profile] = spec
+            continue
+        if "futureObjects" in spec:
+            raise ComponentInputError(
+                ConfigError(
+                    [
+                        _issue(
+                            f"DatabaseAccess({name}).profiles.{profile}.futureObjects",
+                            "component args are snake_case",
+                            "spell it future_objects",
+                        )
+                    ]
+                )
             )
+        out[profile] = {
+            ("futureObjects" if k == "future_objects" else k): v for k, v in spec.items()
+        }
+    return out
 
 
 def _label(object_id: pulumi.Input[str], label_type: str) -> pulumi.Output[str]:

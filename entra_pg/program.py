@@ -107,7 +107,7 @@ def _profiles(config: StackConfig) -> dict[str, ProfileSpecArgs]:
         name: {
             "description": p.description,
             "privileges": {ot: list(privs) for ot, privs in p.privileges.items()},
-            "futureObjects": p.future_objects,
+            "future_objects": p.future_objects,
         }
         for name, p in config.profiles.items()
         if name not in ("read", "write", "ddl")
@@ -124,16 +124,15 @@ def _access_args(config: StackConfig) -> dict[str, Any]:
     }
 
 
-def _principals(
-    config: StackConfig, object_ids: pulumi.Output[dict[str, str]] | None
-) -> list[PrincipalSpecArgs]:
+def _principals(config: StackConfig, entra: EntraAccess | None) -> list[PrincipalSpecArgs]:
     out: list[PrincipalSpecArgs] = []
     for p in config.access:
         oid: pulumi.Input[str]
         if p.object_id is not None:
             oid = p.object_id
-        elif object_ids is not None:
-            oid = _object_id_of(object_ids, p.name)
+        elif entra is not None:
+            # That principal's own output: its label depends on nothing else.
+            oid = entra.object_id_of(p.name)
         else:
             # The local target has no Entra: created principals have no object id, and the
             # roles carry no label, so a stable placeholder keeps the inputs well formed.
@@ -151,11 +150,6 @@ def _principals(
             }
         )
     return out
-
-
-def _object_id_of(object_ids: pulumi.Output[dict[str, str]], name: str) -> pulumi.Output[str]:
-    """The object id Entra assigns to the principal the stack creates as `name`."""
-    return object_ids.apply(lambda ids: ids[name])
 
 
 def _build_local(config: StackConfig, access: dict[str, Any]) -> dict[str, pulumi.Input[Any]]:
@@ -301,7 +295,7 @@ def _build_azure(config: StackConfig, access: dict[str, Any]) -> dict[str, pulum
         },
         "databases": access["databases"],
         "profiles": access["profiles"],
-        "principals": _principals(config, entra.principal_object_ids),
+        "principals": _principals(config, entra),
         "extensions": ["pgaudit"] if trail.pgaudit_on else [],
     }
     # The roles can only be made once the server, its Entra admin and its databases exist.

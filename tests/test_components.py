@@ -114,7 +114,27 @@ def test_no_role_has_superuser_or_other_strong_attributes(dev: PlanRun) -> None:
         ):
             assert role.inputs.get(attribute) is False, (role.name, attribute)
         assert "password" not in role.inputs
-        assert "roles" not in role.inputs or not role.inputs["roles"]
+
+
+def test_every_membership_has_one_owner_the_member_roles_own_roles(dev: PlanRun) -> None:
+    # The provider's Role Update revokes every membership it reads and grants `roles`: a
+    # managed role must hold all of its memberships in its own `roles` (declared, even
+    # empty), and no GrantRole may name a managed role as its member.
+    roles = dev.of_type(ROLE)
+    managed = {r.inputs["name"] for r in roles}
+    assert all(isinstance(r.inputs.get("roles"), list) for r in roles)
+    granted = dev.of_type(GRANT_ROLE)
+    assert granted
+    assert not [g for g in granted if g.inputs["role"] in managed]
+    # The remaining GrantRoles make the connecting admin (not managed here) a member of each
+    # owner role: declared, not assumed.
+    owners = {r.inputs["name"] for r in roles if r.inputs["name"].endswith("_owner")}
+    assert {(g.inputs["role"], g.inputs["grantRole"]) for g in granted} == {
+        ("pg-orders-dev-admins", owner) for owner in owners
+    }
+    for r in roles:
+        for parent in r.inputs["roles"]:
+            assert parent in managed, (r.inputs["name"], parent)
 
 
 def test_no_identity_has_a_client_secret(dev: PlanRun) -> None:
@@ -171,8 +191,12 @@ def test_every_login_role_has_exactly_one_label_with_the_right_oid_and_type(
         assert "admin" not in label.inputs["label"].split(",")
 
 
+def _role_memberships(run: PlanRun) -> set[tuple[str, str]]:
+    return {(r.inputs["name"], parent) for r in run.of_type(ROLE) for parent in r.inputs["roles"]}
+
+
 def test_principals_are_members_only_of_their_capability_roles(dev: PlanRun) -> None:
-    memberships = {(m.inputs["role"], m.inputs["grantRole"]) for m in dev.of_type(GRANT_ROLE)}
+    memberships = _role_memberships(dev)
     assert ("orders-analysts", "orders_sales_read") in memberships
     assert ("orders-analysts", "reporting_marts_read") in memberships
     assert ("orders-analysts", "orders_billing_read") not in memberships
@@ -182,7 +206,7 @@ def test_principals_are_members_only_of_their_capability_roles(dev: PlanRun) -> 
     assert not any(grant == "azure_pg_admin" for _, grant in memberships)
 
 
-def test_memberships_are_deleted_before_they_are_replaced(dev: PlanRun) -> None:
+def test_admin_memberships_are_deleted_before_they_are_replaced(dev: PlanRun) -> None:
     # GRANT on create, REVOKE of the same pair on delete: a replacement created first would
     # be revoked by the old membership's delete.
     memberships = dev.of_type(GRANT_ROLE)
@@ -273,13 +297,11 @@ def test_adding_a_principal_changes_only_its_own_resources(
     assert not set(before) - set(after)
     assert added
     assert all("erin" in urn for urn in added), sorted(added)
-    # Her role, label, memberships and app role assignment; nothing else is touched.
-    assert {after[u].type for u in added} == {
-        ROLE,
-        LABEL,
-        GRANT_ROLE,
-        "azuread:index/appRoleAssignment:AppRoleAssignment",
-    }
+    # Her role (memberships included) and label, and her app role assignment; nothing
+    # else is touched: at most two SQL resources per principal.
+    assert sorted(after[u].type for u in added) == sorted(
+        [ROLE, LABEL, "azuread:index/appRoleAssignment:AppRoleAssignment"]
+    )
     assert [u for u in before if before[u].inputs != after[u].inputs] == []
 
 
@@ -354,9 +376,74 @@ def test_matrix_matches_declared_memberships(dev: PlanRun, project_root: Path) -
 
     files = load_stack(project_root, "dev")
     model = expand(parse_stack_config(namespace(files.config, "entra-postgres")))
-    declared = {(m.inputs["role"], m.inputs["grantRole"]) for m in dev.of_type(GRANT_ROLE)}
+    declared = _role_memberships(dev)
     for entry in model.matrix:
         assert (entry.principal, entry.via) in declared
+    # And nothing more: every declared membership is one the model lists.
+    assert declared == {(m.member, m.role) for m in model.memberships}
+
+
+def test_capability_roles_exist_only_where_someone_holds_the_profile(
+    dev: PlanRun, project_root: Path
+) -> None:
+    from entra_pg.model import parse_stack_config
+    from entra_pg.stack import load_stack, namespace
+
+    files = load_stack(project_root, "dev")
+    model = expand(parse_stack_config(namespace(files.config, "entra-postgres")))
+    held = {entry.via for entry in model.matrix}
+    caps = {r.inputs["name"] for r in dev.of_type(ROLE) if not r.inputs["login"]}
+    caps -= {r.inputs["name"] for r in dev.of_type(ROLE) if r.inputs["name"].endswith("_owner")}
+    assert caps == held
+    grantees = {g.inputs["role"] for g in dev.of_type("postgresql:index/grant:Grant")}
+    grantees |= {
+        d.inputs["role"]
+        for d in dev.of_type("postgresql:index/defaultPrivileges:DefaultPrivileges")
+    }
+    assert grantees == held | {"public"}
+    # Nobody holds ddl (or support) on reporting.marts in dev: no role, grant or default
+    # privilege for them.
+    assert not {"reporting_marts_ddl", "reporting_marts_support"} & caps
+
+
+def test_each_label_depends_only_on_its_own_principal(dev: PlanRun) -> None:
+    entra = {r.urn: r for r in dev.resources if r.type.startswith("azuread:") and r.custom}
+    created = 0
+    for label in dev.of_type(LABEL):
+        name = label.inputs["objectName"]
+        oid = label.inputs["label"].split(",")[1].removeprefix("oid=")
+        sources = set(label.property_dependencies.get("label", ())) & set(entra)
+        owners = [r for r in entra.values() if r.outputs.get("objectId") == oid]
+        if owners:
+            # Created by the stack: its input comes from that principal's object alone.
+            created += 1
+            assert sources == {owners[0].urn}, (name, sorted(sources))
+        else:
+            assert not sources, (name, sorted(sources))
+    assert created >= 2
+
+
+def test_admin_group_membership_is_managed_one_way_only(dev: PlanRun) -> None:
+    # The pipeline is in the admin group's own `members`; a separate GroupMember on the same
+    # group would be removed by a refresh (azuread documents the conflict).
+    assert not dev.of_type("azuread:index/groupMember:GroupMember")
+    assert not dev.of_type("azuread:index/groupOwner:GroupOwner")
+    admin = next(
+        g
+        for g in dev.of_type("azuread:index/group:Group")
+        if g.inputs["displayName"] == "pg-orders-dev-admins"
+    )
+    pipeline_app = next(
+        a
+        for a in dev.of_type("azuread:index/application:Application")
+        if a.inputs["displayName"] == "pg-orders-dev-pipeline"
+    )
+    pipeline_sp = next(
+        sp
+        for sp in dev.of_type("azuread:index/servicePrincipal:ServicePrincipal")
+        if sp.inputs["clientId"] == pipeline_app.outputs["clientId"]
+    )
+    assert pipeline_sp.outputs["objectId"] in admin.inputs["members"]
 
 
 def test_catalog_assignments_can_be_left_to_an_administrator(

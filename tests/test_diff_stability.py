@@ -118,8 +118,8 @@ def test_adding_a_principal_adds_only_its_own_resources(
         "contoso-orders-dev-assign-audit-readers-read",
         "contoso-orders-dev-role-login-audit-readers",
         "contoso-orders-dev-label-audit-readers",
-        "contoso-orders-dev-member-audit-readers-in-orders_billing_read",
     }
+    # Her memberships are her Role's own `roles`; the capability role exists already.
     assert (removed, changed) == (set(), [])
 
 
@@ -135,9 +135,14 @@ def test_removing_a_principal_removes_only_its_own_resources(
         baseline, plan_edited(project_root, tmp_path, dev_config, remove)
     )
     assert added == set()
-    assert all("orders-support" in name for name in names(removed)), sorted(names(removed))
-    assert "contoso-orders-dev-role-login-orders-support" in names(removed)
-    assert "contoso-orders-dev-group-orders-support" in names(removed)
+    # Its own resources, and the capability roles of `support`, which nobody else holds
+    # (with their grants and default privileges).
+    own = {n for n in names(removed) if "orders-support" in n}
+    support = names(removed) - own
+    assert all("support" in n for n in support), sorted(support)
+    assert "contoso-orders-dev-role-login-orders-support" in own
+    assert "contoso-orders-dev-group-orders-support" in own
+    assert {"contoso-orders-dev-role-cap-orders-sales-support"} <= support
     assert changed == []
 
 
@@ -152,17 +157,18 @@ def test_changing_a_profile_swaps_only_that_principals_memberships(
     added, removed, changed = compare(
         baseline, plan_edited(project_root, tmp_path, dev_config, downgrade)
     )
-    assert names(added) == {
-        "contoso-orders-dev-member-orders-api-in-orders_billing_read",
-        "contoso-orders-dev-member-orders-api-in-orders_sales_read",
-        "contoso-orders-dev-assign-orders-api-read",
-    }
-    assert names(removed) == {
-        "contoso-orders-dev-member-orders-api-in-orders_billing_write",
-        "contoso-orders-dev-member-orders-api-in-orders_sales_write",
-        "contoso-orders-dev-assign-orders-api-write",
-    }
-    assert changed == []
+    assert names(added) == {"contoso-orders-dev-assign-orders-api-read"}
+    # The read roles exist already (others hold them); the write roles held only by
+    # orders-api go, with their grants and default privileges.
+    gone = names(removed) - {"contoso-orders-dev-assign-orders-api-write"}
+    assert "contoso-orders-dev-assign-orders-api-write" in names(removed)
+    assert {
+        "contoso-orders-dev-role-cap-orders-billing-write",
+        "contoso-orders-dev-role-cap-orders-sales-write",
+    } <= gone
+    assert all("write" in n for n in gone), sorted(gone)
+    # Its memberships change in place, in its own Role (one transaction).
+    assert names(set(changed)) == {"contoso-orders-dev-role-login-orders-api"}
 
 
 # --------------------------------------------------------------------------- databases, schemas
@@ -196,7 +202,19 @@ def test_adding_a_schema_adds_only_that_schemas_resources(
         baseline, plan_edited(project_root, tmp_path, dev_config, add)
     )
     assert all("audit" in name for name in names(added)), sorted(names(added))
-    # Principals granted every schema of `orders` get the new schema too, by their own names.
-    assert "contoso-orders-dev-member-orders-api-in-orders_audit_write" in names(added)
-    assert "contoso-orders-dev-member-orders-migrator-in-orders_audit_ddl" in names(added)
-    assert (removed, changed) == (set(), [])
+    # Principals granted every schema of `orders` get the new schema too: a capability role
+    # per profile they hold, and the new membership in their own Role's `roles`.
+    assert {
+        "contoso-orders-dev-role-cap-orders-audit-write",
+        "contoso-orders-dev-role-cap-orders-audit-ddl",
+    } <= names(added)
+    # Nobody holds read or support on every schema of `orders`: no role for them there.
+    assert not {
+        "contoso-orders-dev-role-cap-orders-audit-read",
+        "contoso-orders-dev-role-cap-orders-audit-support",
+    } & names(added)
+    assert removed == set()
+    assert names(set(changed)) == {
+        "contoso-orders-dev-role-login-orders-api",
+        "contoso-orders-dev-role-login-orders-migrator",
+    }

@@ -7,17 +7,25 @@ schema adds or removes only that item's objects.
 
 Shape of what is produced, per database D with owner role O:
 - O: a NOLOGIN role that owns D's schemas and the objects migrations create;
-- per (schema S, profile P): a NOLOGIN capability role `D_S_P` holding P's grants on S,
-  and default privileges `FOR ROLE O` so objects created later are covered too;
+- per (schema S, profile P) that at least one principal holds: a NOLOGIN capability role
+  `D_S_P` holding P's grants on S, and default privileges `FOR ROLE O` so objects created
+  later are covered too. A profile nobody holds on S costs nothing: no role, no grant;
 - PUBLIC loses CONNECT/TEMPORARY on D and EXECUTE on functions (present and future);
 - each Entra principal: a LOGIN role named exactly as in Entra, a pgaadauth label mapping it
   to its object id, and membership in the capability roles of its grants.
+
+Every membership is listed in `memberships` (what the audit and the diff compare against),
+and is also reachable from its member: a principal's capability roles are
+`PrincipalRole.capabilities`, a capability role's owner membership is
+`CapabilityRole.member_of`. The components declare each membership exactly once, as the
+member Role's own (authoritative) `roles`, because the provider's Role Update revokes every
+membership it did not declare (see README, "Lifecycle").
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .config import DatabaseConfig, PrincipalConfig, StackConfig
@@ -96,7 +104,11 @@ class DefaultPrivilegeSpec:
 
 @dataclass(frozen=True, order=True)
 class Membership:
-    """`member` is granted `role` (a `postgresql.GrantRole`, never WITH ADMIN OPTION)."""
+    """`member` is granted `role` (never WITH ADMIN OPTION).
+
+    The components declare it as the member Role's `roles`, never as a `GrantRole`: both
+    stack-managed, the member owns the membership.
+    """
 
     member: str
     role: str
@@ -109,12 +121,23 @@ class Membership:
 
 @dataclass(frozen=True)
 class CapabilityRole:
-    """A NOLOGIN role holding one profile's privileges on one schema."""
+    """A NOLOGIN role holding one profile's privileges on one schema.
+
+    Attributes:
+        owner: the database's owner role.
+    """
 
     name: str
     database: str
     schema: str
     profile: Profile
+    owner: str = ""
+
+    @property
+    def member_of(self) -> tuple[str, ...]:
+        """The roles this role is a member of: the owner role for owner-membership profiles
+        (ddl), else none. Declared as the Role's own `roles`."""
+        return (self.owner,) if self.profile.owner_membership and self.owner else ()
 
     @property
     def key(self) -> str:
@@ -234,7 +257,7 @@ def _pairs(
 def expand_access(
     databases: Sequence[DatabaseConfig],
     profiles: Mapping[str, Profile],
-    principals: Iterable[PrincipalConfig],
+    principals: Sequence[PrincipalConfig],
 ) -> ExpandedAccess:
     """Expand databases, profiles and principals into roles, grants and the access matrix.
 
@@ -245,6 +268,16 @@ def expand_access(
     dbs = sorted(databases, key=lambda d: d.name)
     by_name = {db.name: db for db in dbs}
     ordered_profiles = sorted(profiles.values(), key=lambda p: p.name)
+
+    # Only (database, schema, profile) scopes someone holds get a capability role: an unused
+    # profile would cost a role, its grants and default privileges on every schema, each a
+    # provider call and a transaction in every `pulumi up`.
+    held_scopes: set[tuple[str, str, str]] = set()
+    for principal in principals:
+        for grant in principal.grants:
+            db = by_name[grant.database]
+            for schema in grant.schemas or db.schemas:
+                held_scopes.add((db.name, schema, grant.profile))
 
     capabilities: list[CapabilityRole] = []
     grants: set[GrantSpec] = set()
@@ -258,8 +291,11 @@ def expand_access(
         for schema in sorted(db.schemas):
             grants.add(GrantSpec(PUBLIC, db.name, "function", schema, ()))
             for profile in ordered_profiles:
+                if (db.name, schema, profile.name) not in held_scopes:
+                    continue
                 role = capability_role_name(db.name, schema, profile.name)
-                capabilities.append(CapabilityRole(role, db.name, schema, profile))
+                cap = CapabilityRole(role, db.name, schema, profile, db.owner_role)
+                capabilities.append(cap)
                 grants.add(GrantSpec(role, db.name, "database", None, profile.on("database")))
                 for ot in ("schema", "table", "sequence", "function"):
                     privs = profile.on(ot)
@@ -273,8 +309,8 @@ def expand_access(
                                     role, db.name, db.owner_role, ot, schema, privs
                                 )
                             )
-                if profile.owner_membership:
-                    memberships.add(Membership(role, db.owner_role))
+                for owner in cap.member_of:
+                    memberships.add(Membership(role, owner))
 
     principal_roles: list[PrincipalRole] = []
     matrix: list[AccessEntry] = []
