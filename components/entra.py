@@ -5,6 +5,7 @@ federated credentials (GitHub Actions or another https issuer).
 """
 
 import uuid
+from collections.abc import Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -138,7 +139,8 @@ class EntraAccess(pulumi.ComponentResource):
     admin_group_name: pulumi.Output[str]
     """Display name of the admin group (the user the provider connects as)."""
     principal_object_ids: pulumi.Output[dict[str, str]]
-    """Object id of every created group and service principal, by display name."""
+    """Object id of every created group and service principal, by display name (one
+    aggregate output: for exports; inputs of other resources take `object_id_of(name)`)."""
     pipeline_client_id: pulumi.Output[str]
     """Client id of the pipeline app (AZURE_CLIENT_ID in the workflow); empty if none."""
     catalog_client_id: pulumi.Output[str]
@@ -187,10 +189,8 @@ class EntraAccess(pulumi.ComponentResource):
         )
 
         object_ids: dict[str, pulumi.Output[str]] = {}
-        admin = self._group(args["admin_group"], "admin")
-        object_ids[args["admin_group"]["display_name"]] = admin.object_id
-
         pipeline_client_id: pulumi.Input[str] = ""
+        admin_extra_members: list[pulumi.Input[str]] = []
         pipeline = args.get("pipeline")
         if pipeline is not None:
             app, sp = self._application(
@@ -207,14 +207,15 @@ class EntraAccess(pulumi.ComponentResource):
                 },
                 "pipeline",
             )
-            azuread.GroupMember(
-                f"{name}-pipeline-in-admins",
-                group_object_id=admin.object_id,
-                member_object_id=sp.object_id,
-                opts=child,
-            )
+            # In the group's own `members`, not a separate GroupMember: the azuread provider
+            # documents that the two fight (a refresh removes the GroupMember's member),
+            # and the pipeline would fall out of the admin group it deploys and audits as.
+            admin_extra_members.append(sp.object_id)
             pipeline_client_id = app.client_id
             object_ids[pipeline["display_name"]] = sp.object_id
+
+        admin = self._group(args["admin_group"], "admin", admin_extra_members)
+        object_ids[args["admin_group"]["display_name"]] = admin.object_id
 
         assignments: list[tuple[str, str, pulumi.Input[str]]] = []
         for group_args in plain(args.get("groups", []), "groups"):
@@ -249,6 +250,7 @@ class EntraAccess(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self._object_ids = object_ids
         self.admin_group_object_id = admin.object_id
         self.admin_group_name = admin.display_name
         self.principal_object_ids = pulumi.Output.all(
@@ -266,6 +268,16 @@ class EntraAccess(pulumi.ComponentResource):
             }
         )
 
+    def object_id_of(self, display_name: str) -> pulumi.Output[str]:
+        """The object id of the group or service principal created as `display_name`.
+
+        That resource's own output, not a view of `principal_object_ids`: whoever takes it
+        (a pgaadauth label) depends on that one principal only, and stays known in a preview
+        when another principal changes. Raises KeyError for a name this component did not
+        create.
+        """
+        return self._object_ids[display_name]
+
     def _ref(self, ref: str) -> pulumi.Input[str]:
         """Object id of a member or owner given as an object id or a UPN (looked up once)."""
         if is_object_id(ref):
@@ -276,7 +288,11 @@ class EntraAccess(pulumi.ComponentResource):
             ).object_id
         return self._users[ref]
 
-    def _group(self, g: EntraGroupArgs, suffix: str) -> azuread.Group:
+    def _group(
+        self, g: EntraGroupArgs, suffix: str, extra_members: Sequence[pulumi.Input[str]] = ()
+    ) -> azuread.Group:
+        """A security group whose `owners` and `members` are authoritative: the stack
+        declares no GroupOwner or GroupMember resource for it (one owner per membership)."""
         owners = plain(g["owners"], "owners")
         if not owners:
             raise ValueError(
@@ -291,7 +307,7 @@ class EntraAccess(pulumi.ComponentResource):
             # Owners answer for membership; the deploying identity stays an owner so the
             # pipeline can keep managing the group.
             owners=[self._caller.object_id, *(self._ref(o) for o in owners)],
-            members=[self._ref(m) for m in g.get("members", [])],
+            members=[*(self._ref(m) for m in g.get("members", [])), *extra_members],
             prevent_duplicate_names=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
