@@ -360,9 +360,9 @@ def diff_memberships(
     after: Sequence[PlannedResource],
     context: Sequence[PlannedResource] = (),
 ) -> tuple[MembershipChange, ...]:
-    """Role memberships (`GrantRole`) granted or revoked between two resource sets;
-    `privileges` summarises the granted role's grants when `context` (or either side)
-    holds them."""
+    """Role memberships granted or revoked between two resource sets, whether declared as
+    a member Role's own `roles` or as a `GrantRole`; `privileges` summarises the granted
+    role's grants when `context` (or either side) holds them."""
     g = _graph([*context, *before, *after])
 
     def pairs(resources: Sequence[PlannedResource]) -> set[tuple[str, str]]:
@@ -372,6 +372,8 @@ def diff_memberships(
                 member, role = _text(r.inputs.get("role")), _text(r.inputs.get("grantRole"))
                 if member and role:
                     out.add((member, role))
+            elif r.type == ROLE and (name := _text(r.inputs.get("name"))):
+                out.update((name, p) for p in r.inputs.get("roles") or () if isinstance(p, str))
         return out
 
     def summary(role: str) -> tuple[str, ...]:
