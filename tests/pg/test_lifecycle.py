@@ -503,6 +503,15 @@ def test_offboarding_a_principal_that_owns_an_object_fails_loudly(
     with pytest.raises(errors.DependentObjectsStillExist):
         stack.up(removed)
     assert server.cluster.query("SELECT 1 FROM pg_roles WHERE rolname = %s", [MIGRATOR])
+    # The audit names the object and its wrong owner, so the admin knows what to reassign.
+    report = run_audit(
+        audit_model(stacks.base),
+        DsnConnector(server.cluster.dsn()),
+        stack=STACK,
+        connection="test",
+    )
+    owned = [f for f in report.findings if "mine" in f.object and MIGRATOR in f.message]
+    assert owned, [(f.kind, f.object, f.message) for f in report.findings]
 
 
 # --------------------------------------------------------------------------- migration
