@@ -51,6 +51,9 @@ def stack_config() -> dict[str, Any]:
     """A dev-like stack: two databases, three schemas, every principal kind."""
     return {
         "server": {"name": "lc-orders-dev", "resourceGroup": "rg-lc"},
+        # pgaudit's Extension is no access and the emulated provider does not model it (the
+        # library is not on every test server): its lifecycle is tests/test_audit_trail.py's.
+        "auditTrail": {"pgaudit": {"enabled": False}},
         "admins": {"displayName": ADMIN, "owners": ["platform-lead@contoso.com"]},
         "pipeline": {
             "displayName": "lc-pipeline",
