@@ -2,7 +2,7 @@
 
 The stack config below is run through the real program under Pulumi's mock monitor; the
 PostgreSQL resources it declares are applied to a throwaway cluster with the provider's own
-statements (tests/support/pgapply.py). Then objects are created as the owner role, some
+statements (tests/support/pgapply/). Then objects are created as the owner role, some
 before the grants are applied (covered by `Grant`) and some after (covered only by the
 default privileges), and PostgreSQL itself is asked:
 
@@ -28,14 +28,9 @@ import pytest
 from psycopg import errors, sql
 
 from entra_pg.model import ALLOWED_PRIVILEGES, ExpandedAccess
-from tests.pg.known_defects import ADMIN_CANNOT_GRANT_ON_OWNER_ROLE_DATABASES
 from tests.support.azurepg import AzurePg, AzureScratch
 from tests.support.pgapply import DATABASE, ROLE, SCHEMA, apply
 from tests.support.stacks import Declared, declare, local_target
-
-# Applied as the Azure-like admin, the stack does not converge yet (issue 8): every test
-# here applies it first.
-pytestmark = ADMIN_CANNOT_GRANT_ON_OWNER_ROLE_DATABASES
 
 # --------------------------------------------------------------------------- the stack
 

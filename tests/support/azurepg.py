@@ -26,7 +26,7 @@ Interface:
 - `AzurePg` (one per server, session-scoped):
   - `cluster: PgCluster`, `install: ServerInstall`, `admin: str` (the admin role name),
     `major_version: int`, `host: str`, `port: int`, `username` (= `admin`: what
-    tests/support/pgapply.py connects as), `superuser: str` (`azuresu`);
+    tests/support/pgapply/ connects as), `superuser: str` (`azuresu`);
   - `dsn(dbname="postgres", *, user=None) -> str`: libpq DSN as the admin (or `user`);
   - `connect(dbname="postgres", *, autocommit=True) -> Connection`: logged in as the admin;
   - `query(statement, params=None, *, dbname="postgres") -> list[tuple]`: as the admin;

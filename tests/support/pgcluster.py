@@ -222,7 +222,7 @@ class PgCluster:
 
     @property
     def username(self) -> str:
-        """Who `connect()` logs in as (the superuser): tests/support/pgapply.py's connector."""
+        """Who `connect()` logs in as (the superuser): tests/support/pgapply/'s connector."""
         return self.superuser
 
     @property

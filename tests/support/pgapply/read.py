@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from tests.support.pgapply import (
+from .model import (
     DATABASE,
     DEFAULT_PRIVILEGES,
     GRANT,
@@ -25,7 +25,7 @@ from tests.support.pgapply import (
     ROLE,
     SCHEMA,
     SECURITY_LABEL,
-    SuperuserConnector,
+    ProviderConnector,
 )
 
 __all__ = ["READERS", "read"]
@@ -361,7 +361,7 @@ READERS: dict[str, Reader] = {
 
 
 def read(
-    cluster: SuperuserConnector, type_: str, state: dict[str, Any], provider_db: str = "postgres"
+    cluster: ProviderConnector, type_: str, state: dict[str, Any], provider_db: str = "postgres"
 ) -> dict[str, Any] | None:
     """The provider's Read of one resource of `type_` whose state is `state`."""
 
