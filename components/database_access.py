@@ -143,11 +143,15 @@ class DatabaseAccess(pulumi.ComponentResource):
     Lifecycle contract (README, "Lifecycle"): every membership has one owner. A managed
     role's memberships are its own `Role.roles` (the provider's Role Update revokes every
     membership it reads and grants `roles`, in one transaction), so `refresh` followed by
-    `up` changes nothing. The only `GrantRole` resources make the connecting admin (not
-    managed here) a member of each owner role: the non-superuser Azure admin needs it for
-    database-level grants and default privileges, and the stack declares it instead of
-    assuming it. A principal's LOGIN role owns nothing and holds nothing but its
-    memberships, so removing the principal drops it in one `up` without REASSIGN OWNED.
+    `up` changes nothing. No `GrantRole` is declared. What the non-superuser Azure admin
+    needs is declared, not assumed: it owns the databases (Azure creates them as the admin;
+    with `create_databases` the Database's owner is the connecting user), which database
+    grants need, and it created every role, so PostgreSQL 16+ gives it ADMIN OPTION on them
+    and the provider may grant itself an owner role for the statements on that owner's
+    objects (helpers.go withRolesGranted). A standing GrantRole of the admin would never
+    settle on 16+ (its Read takes the creator's ADMIN row first and plans a replacement).
+    A principal's LOGIN role owns nothing and holds nothing but its memberships, so
+    removing the principal drops it in one `up` without REASSIGN OWNED.
 
     Raises `ComponentInputError` (no resource declared) when the inputs are invalid.
     """
@@ -308,28 +312,18 @@ class DatabaseAccess(pulumi.ComponentResource):
 
         databases: dict[str, pulumi.Resource] = {}
         schemas: dict[tuple[str, str], pulumi.Resource] = {}
-        admin_in_owner: dict[str, pulumi.Resource] = {}
         for db in ex.databases:
             owner = role(f"owner-{slug(db.name)}", db.owner_role, login=False, member_of=())
-            # The admin the provider connects as is not managed by this stack, so its
-            # membership is a GrantRole. Azure's admin is no superuser: database-level grants
-            # and default privileges FOR ROLE <owner> need it (PostgreSQL 16+ also needs the
-            # ADMIN option the admin got by creating the owner role).
-            admin_in_owner[db.name] = postgresql.GrantRole(
-                f"{name}-admin-in-{slug(db.owner_role)}",
-                role=admin,
-                grant_role=owner.name,
-                with_admin_option=False,
-                opts=pulumi.ResourceOptions.merge(
-                    opts, pulumi.ResourceOptions(delete_before_replace=True)
-                ),
-            )
-            db_deps: list[pulumi.Resource] = [owner, admin_in_owner[db.name]]
+            db_deps: list[pulumi.Resource] = [owner]
             if create_databases:
                 databases[db.name] = postgresql.Database(
                     f"{name}-db-{slug(db.name)}",
                     name=db.name,
-                    owner=owner.name,
+                    # The connecting admin owns it, as on Azure (the server's Database
+                    # resource is created by the Entra admin): database-level grants need
+                    # the owner (getRolesToGrant grants no role for them), and the owner
+                    # role still owns the schemas and everything in them.
+                    owner=admin,
                     opts=pulumi.ResourceOptions.merge(
                         opts, pulumi.ResourceOptions(depends_on=db_deps)
                     ),
@@ -377,10 +371,9 @@ class DatabaseAccess(pulumi.ComponentResource):
         previous: dict[str, pulumi.CustomResource] = {}
 
         def chained(*names: str, database: str, schema: str | None) -> pulumi.ResourceOptions:
-            """Options for a grant on `database`: after its roles, the admin's membership in
-            the owner role, its schema (or database) and the previous grant on it."""
+            """Options for a grant on `database`: after its roles, its schema (or database)
+            and the previous grant on the same database."""
             after: list[pulumi.Resource] = [roles[n] for n in names if n in roles]
-            after.append(admin_in_owner[database])
             if schema is not None:
                 after.append(schemas[(database, schema)])
             elif database in databases:

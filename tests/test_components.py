@@ -123,15 +123,9 @@ def test_every_membership_has_one_owner_the_member_roles_own_roles(dev: PlanRun)
     roles = dev.of_type(ROLE)
     managed = {r.inputs["name"] for r in roles}
     assert all(isinstance(r.inputs.get("roles"), list) for r in roles)
-    granted = dev.of_type(GRANT_ROLE)
-    assert granted
-    assert not [g for g in granted if g.inputs["role"] in managed]
-    # The remaining GrantRoles make the connecting admin (not managed here) a member of each
-    # owner role: declared, not assumed.
-    owners = {r.inputs["name"] for r in roles if r.inputs["name"].endswith("_owner")}
-    assert {(g.inputs["role"], g.inputs["grantRole"]) for g in granted} == {
-        ("pg-orders-dev-admins", owner) for owner in owners
-    }
+    # No GrantRole at all: every member is managed here. The admin needs no standing
+    # membership (it owns the databases and created every role, see DatabaseAccess).
+    assert not dev.of_type(GRANT_ROLE)
     for r in roles:
         for parent in r.inputs["roles"]:
             assert parent in managed, (r.inputs["name"], parent)
@@ -202,17 +196,7 @@ def test_principals_are_members_only_of_their_capability_roles(dev: PlanRun) -> 
     assert ("orders-analysts", "orders_billing_read") not in memberships
     assert ("orders-migrator", "orders_sales_ddl") in memberships
     assert ("orders_sales_ddl", "orders_owner") in memberships
-    assert all(m.inputs["withAdminOption"] is False for m in dev.of_type(GRANT_ROLE))
     assert not any(grant == "azure_pg_admin" for _, grant in memberships)
-
-
-def test_admin_memberships_are_deleted_before_they_are_replaced(dev: PlanRun) -> None:
-    # GRANT on create, REVOKE of the same pair on delete: a replacement created first would
-    # be revoked by the old membership's delete.
-    memberships = dev.of_type(GRANT_ROLE)
-    assert memberships
-    assert all(m.delete_before_replace for m in memberships)
-    assert not any(r.delete_before_replace for r in dev.of_type(ROLE))
 
 
 def test_public_loses_connect_on_every_managed_database(dev: PlanRun) -> None:
@@ -261,9 +245,11 @@ def test_local_stack_declares_no_azure_or_entra_resource(local: PlanRun) -> None
     provider = one(local, PROVIDER).inputs
     assert str(provider.get("azureIdentityAuth", "false")).lower() == "false"
     assert str(provider["superuser"]).lower() == "false"
-    assert {d.inputs["name"] for d in local.of_type("postgresql:index/database:Database")} == {
-        "orders"
-    }
+    databases = local.of_type("postgresql:index/database:Database")
+    assert {d.inputs["name"] for d in databases} == {"orders"}
+    # Owned by the user the provider connects as, as Azure's databases are by its admin:
+    # database-level grants need the owner.
+    assert {d.inputs["owner"] for d in databases} == {provider["username"]}
 
 
 # --------------------------------------------------------------------------- stability
