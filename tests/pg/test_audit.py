@@ -50,9 +50,8 @@ from entra_pg.audit import (
 from entra_pg.audit.catalog import CLUSTER_QUERIES, DATABASE_QUERIES
 from entra_pg.cli import main
 from entra_pg.model.identifiers import quote_ident as q
-from tests.pg.known_defects import AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 from tests.support.azurepg import AzurePg, AzureScratch
-from tests.support.pgapply import SILENT_PRIVILEGE_SQLSTATES, apply
+from tests.support.pgapply import apply
 from tests.support.pgcluster import PgCluster
 from tests.support.stacks import PROJECT_ROOT, Declared, declare, local_target
 
@@ -175,18 +174,9 @@ def describe(report: AuditReport) -> str:
 
 @pytest.fixture
 def server(declared: Declared, azure_db: AzureScratch) -> Server:
-    """The stack applied as the Azure-like admin, and objects created by the owner role after
-    the grants.
-
-    Issue 8 (tests/pg/known_defects.py): as the admin, the stack's database-level grants and
-    revokes are ignored by PostgreSQL (01006/01007). They are let through here, and only
-    they, so that the audit reads the server the admin really leaves behind (and reports
-    what was ignored); any other ignored statement fails the fixture.
-    """
-    result = apply(declared.resources, azure_db.server, strict_notices=False)
-    ignored = [n for n in result.notices if n.sqlstate in SILENT_PRIVILEGE_SQLSTATES]
-    unexpected = [n.sql for n in ignored if " ON DATABASE " not in n.sql]
-    assert not unexpected, unexpected
+    """The stack applied as the Azure-like admin (a statement the server ignores, 01006 or
+    01007, fails the fixture), and objects created by the owner role after the grants."""
+    apply(declared.resources, azure_db.server)
     srv = Server(azure_db.cluster, declared, azure_db.server)
     with azure_db.cluster.connect(DB, OWNER) as conn:
         conn.execute(f"CREATE TABLE {ORDERS_TABLE} (id serial PRIMARY KEY, total numeric)")
@@ -203,7 +193,6 @@ def server(declared: Declared, azure_db: AzureScratch) -> Server:
 # --------------------------------------------------------------------------- clean
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_a_converged_server_audits_clean(server: Server) -> None:
     report = server.audit()
     assert report.clean, describe(report)
@@ -212,7 +201,6 @@ def test_a_converged_server_audits_clean(server: Server) -> None:
     assert report.queries == CLUSTER_QUERIES + DATABASE_QUERIES * 2
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_the_number_of_queries_does_not_grow_with_the_objects(server: Server) -> None:
     with server.cluster.connect(DB, OWNER) as conn:
         for n in range(40):
@@ -467,7 +455,6 @@ DRIFTS = (
 )
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 @pytest.mark.parametrize("drift", DRIFTS, ids=lambda d: d.id)
 def test_each_drift_is_reported_once_with_a_fix_that_works(server: Server, drift: Drift) -> None:
     for database, statement in drift.statements:
@@ -489,7 +476,6 @@ def test_each_drift_is_reported_once_with_a_fix_that_works(server: Server, drift
     assert after.clean, describe(after)
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_an_object_not_owned_by_the_owner_role_is_reported_with_its_missing_grants(
     server: Server,
 ) -> None:
@@ -512,7 +498,6 @@ def test_an_object_not_owned_by_the_owner_role_is_reported_with_its_missing_gran
     assert after.clean, describe(after)
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_a_missing_role_schema_and_grants_are_missing_findings(server: Server) -> None:
     server.run(f"DROP SCHEMA {q(BILLING)} CASCADE")
     report = server.audit()
@@ -524,7 +509,6 @@ def test_a_missing_role_schema_and_grants_are_missing_findings(server: Server) -
     assert server.audit().clean, describe(server.audit())
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_a_membership_granted_without_inherit_is_missing_its_privileges(server: Server) -> None:
     # PostgreSQL 16 (Azure's default) records INHERIT per grant; this server (15) cannot
     # store such a grant, so the real snapshot gets the 16-style row for one membership.
@@ -548,7 +532,6 @@ ORPHAN = "gone@contoso.com"
 ORPHAN_LABEL = "aadauth,oid=0b5e7a4c-9d1f-4e2a-8b3c-6d7e8f9a0b1c,type=user"
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_an_orphan_is_reported_once_and_its_fix_offboards_it(server: Server) -> None:
     # A principal removed from the model whose role stayed behind, still able to log in,
     # still owning a table it made and holding a grant.
@@ -587,7 +570,6 @@ def test_an_orphan_is_reported_once_and_its_fix_offboards_it(server: Server) -> 
     assert server.audit().clean
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_an_orphan_makes_the_cli_exit_2(
     server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -626,7 +608,6 @@ def labels_for(server: Server) -> dict[str, str]:
     }
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_on_azure_labels_admins_and_synced_members_are_understood(server: Server) -> None:
     admin = "pg-orders-admins"
     # What Azure has besides our roles: azure_pg_admin, the Entra admin group (CREATEROLE,
@@ -687,7 +668,6 @@ def test_on_azure_labels_admins_and_synced_members_are_understood(server: Server
 # --------------------------------------------------------------------------- command line
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_cli_exit_codes_and_formats(server: Server, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = server.cli(capsys, "--dsn", server.dsn, "--exit-code")
     assert (code, err) == (0, "")
@@ -727,7 +707,6 @@ def test_cli_exit_codes_and_formats(server: Server, capsys: pytest.CaptureFixtur
     assert "```sql" in out
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_cli_runs_as_a_subprocess(server: Server) -> None:
     server.run(f"ALTER ROLE {q(MIGRATOR)} CREATEDB", None)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
@@ -892,7 +871,6 @@ def write_accept(tmp_path: Path, text: str, name: str = "accept.yaml") -> Path:
     return path
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_an_accepted_login_role_is_reported_as_accepted_not_as_drift(
     server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -946,7 +924,6 @@ def test_an_accepted_login_role_is_reported_as_accepted_not_as_drift(
     assert "```sql" not in out
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_an_entry_that_matches_nothing_is_listed_as_unused_and_the_finding_stays(
     server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -983,7 +960,6 @@ def test_an_entry_that_matches_nothing_is_listed_as_unused_and_the_finding_stays
     assert "old-contractor" in out
 
 
-@AUDIT_OF_A_FRESH_APPLY_IS_NOT_CLEAN
 def test_a_category_entry_does_not_hide_other_categories_on_the_same_role(
     server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
