@@ -348,16 +348,19 @@ def test_injected_drift_shows_on_refresh_and_up_restores_the_model(
     populate(server)
     model = server.matrix(stacks.logins)
 
-    # A lost membership, a stray membership, a lost and an extra table privilege, a lost
-    # default privilege.
+    # A lost membership and a stray one (by the admin: another deploy, a human admin); a
+    # lost and an extra table privilege and a lost default privilege (by the owner role: a
+    # migration that changed grants).
+    owner = f"{ORDERS}_owner"
     server.run(f'REVOKE "{ORDERS}_sales_write" FROM "{API}"')
-    server.run(f'GRANT "{ORDERS}_owner" TO "{DANA}"')
-    server.run('REVOKE SELECT ON sales.items FROM "lc_orders_sales_read"', ORDERS)
-    server.run('GRANT INSERT ON sales.items_v TO "lc_orders_sales_read"', ORDERS)
+    server.run(f'GRANT "{owner}" TO "{DANA}"')
+    server.run('REVOKE SELECT ON sales.items FROM "lc_orders_sales_read"', ORDERS, role=owner)
+    server.run('GRANT INSERT ON sales.items_v TO "lc_orders_sales_read"', ORDERS, role=owner)
     server.run(
-        f'ALTER DEFAULT PRIVILEGES FOR ROLE "{ORDERS}_owner" IN SCHEMA billing '
+        f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA billing '
         'REVOKE ALL ON TABLES FROM "lc_orders_billing_read"',
         ORDERS,
+        role=owner,
     )
     drifted = server.matrix(stacks.logins)
     assert drifted != model

@@ -209,12 +209,10 @@ def expected_privileges(
 ) -> set[str]:
     """What the matrix promises `who` on a database (schema None), a schema (obj None) or
     an object. A principal in the owner role (ddl) holds everything the owner role owns:
-    the database (the local target creates it owned by the owner role), the schemas and the
-    objects created as the owner role."""
+    the schemas and the objects created as the owner role; not the database, which the
+    connecting admin owns (as on Azure), so on it only the profile's privileges."""
     entries = [e for e in access.matrix if e.principal == who and e.database == database]
-    if any(e.owner for e in entries):
-        if schema is None:
-            return set(DATABASE_PRIVILEGES)
+    if any(e.owner for e in entries) and schema is not None:
         if obj is None:
             return set(SCHEMA_PRIVILEGES)
         return set(ALLOWED_PRIVILEGES[obj.privilege_type])  # type: ignore[index]
