@@ -32,6 +32,7 @@ from .._tokens import (
     AAD_GROUP_MEMBER,
     AAD_SERVICE_PRINCIPAL,
     AZ_PG_ENTRA_ADMIN_TYPES,
+    canonical_type,
 )
 
 NAME = "azuread-federated-credential-no-pr-for-admins"
@@ -69,7 +70,7 @@ def _references(resource: PolicyResource, prop: str) -> set[str]:
 
 
 def _of_type(resources: Iterable[PolicyResource], *types: str) -> list[PolicyResource]:
-    return [r for r in resources if r.resource_type in types]
+    return [r for r in resources if canonical_type(r.resource_type) in types]
 
 
 def admin_service_principals(resources: Sequence[PolicyResource]) -> list[PolicyResource]:

@@ -11,7 +11,7 @@ from pulumi_policy import StackValidationPolicy
 
 from entra_pg.policies.registry import ALL_POLICIES
 from entra_pg.policycheck import PolicyPackClient
-from tests.policies.cases import RESOURCE_RULES
+from tests.policies.rule_cases import RESOURCE_RULES
 
 POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
 NAME_FORM = re.compile(r"(postgresql|azure-native|azuread)-[a-z0-9]+(-[a-z0-9]+)+")
