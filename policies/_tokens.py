@@ -68,5 +68,6 @@ def canonical_type(token: str) -> str:
     match = _API_VERSION_TOKEN.fullmatch(token)
     return f"{match['module']}:{match['name']}" if match else token
 
+
 AZ_MI_IDENTITY: Final = "azure-native:managedidentity:UserAssignedIdentity"
 """A user-assigned managed identity; `principalId` is its service principal's object id."""

@@ -1,10 +1,10 @@
 """azure-native-postgresql-configuration-connection-logging: logins and logouts are logged.
 
 Advisory. `log_connections` and `log_disconnections` are the trail of which Entra principal
-logged in, when and from where (CIS Microsoft Azure Foundations Benchmark, "Ensure server
-parameter 'log_connections' / 'log_disconnections' is set to 'ON' for PostgreSQL flexible
-server"; Azure Policy built-ins "Log connections should be enabled for PostgreSQL database
-servers", "Disconnections should be logged for PostgreSQL database servers"). Reports a
+logged in, when and from where (Azure Policy 086709ac-11b5-478d-a893-9567a16d2ae3 "Log
+connections should be enabled for PostgreSQL flexible servers" and 1d14b021-1bae-4f93-b36b-
+69695e14984a "Disconnections should be logged for PostgreSQL flexible servers"; CIS PostgreSQL
+17 Benchmark 3.1.20/3.1.21; CIS Microsoft Azure Foundations 3.0.0 5.2.6/5.2.7). Reports a
 `Configuration` that turns either off: `off`, `false`, `0`, `no` (any case) or, on PostgreSQL
 18 where log_connections is a list, an empty list or one without `authorization` (the
 aspect that logs the user name) or `all`.

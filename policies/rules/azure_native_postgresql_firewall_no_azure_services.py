@@ -4,7 +4,8 @@ Advisory. A firewall rule from 0.0.0.0 to 0.0.0.0 is Azure's switch "Allow publi
 any Azure service within Azure to this server": every Azure resource, other customers' too, may
 then connect, and only authentication remains (Azure docs, "Firewall rules in Azure Database
 for PostgreSQL": "connections from IP addresses allocated to any Azure service or asset,
-including connections from the subscriptions of other customers").
+including connections from the subscriptions of other customers"; CIS Microsoft Azure
+Foundations Benchmark 3.0.0, 5.2.5).
 """
 
 from __future__ import annotations

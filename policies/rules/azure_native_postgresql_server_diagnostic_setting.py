@@ -10,10 +10,12 @@ have a diagnostic setting (`azure-native:monitor:DiagnosticSetting`, its older
    and pgaudit write);
 3. has a destination: `workspaceId`, `storageAccountId`, `eventHubAuthorizationRuleId` or
    `marketplacePartnerId`.
-Sources: CIS Microsoft Azure Foundations Benchmark, "Ensure that Diagnostic Logs Are Enabled
-for All Services that Support it"; Azure Policy "Enable logging by category group for
-PostgreSQL flexible servers (microsoft.dbforpostgresql/flexibleservers) to Log Analytics";
-Azure docs, "Configure and access logs in Azure Database for PostgreSQL flexible server".
+Sources: CIS Microsoft Azure Foundations Benchmark 3.0.0, 6.4 "Ensure that Azure Monitor
+Resource Logging is Enabled for All Services that Support it"; Azure Policy 5fbd326d-328c-414e-
+a922-2d6963998962 "Enable logging by category group for microsoft.dbforpostgresql/
+flexibleservers to Log Analytics" and 78ed47da-513e-41e9-a088-e829b373281d "Deploy Diagnostic
+Settings for PostgreSQL flexible servers to Log Analytics workspace"; Azure docs, "Configure
+and access logs in Azure Database for PostgreSQL flexible server".
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Advisory. With password authentication disabled, only Entra principals can log i
 the Entra admin can create the first roles: a server with Entra-only auth and no
 `AdministratorsMicrosoftEntra` (or older `Administrator`) resource for it in the stack can be
 administered by nobody this stack knows of (Azure docs, "Microsoft Entra authentication":
-the admin must be set before Entra roles can be created; Azure Policy "An Azure Active
-Directory administrator should be provisioned for PostgreSQL servers"). An admin resource
+the admin must be set before Entra roles can be created; Azure Policy ce39a96d-bf09-4b60-
+8c32-e85d52abea0f "A Microsoft Entra administrator should be provisioned for PostgreSQL
+flexible servers"). An admin resource
 belongs to the server when its `serverName` is the server's name or is taken from the server.
 An admin set outside the stack is a reason to exempt the server.
 """

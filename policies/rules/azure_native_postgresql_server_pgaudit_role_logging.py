@@ -9,8 +9,10 @@ resources (matched by `serverName`, value or source) must:
   right as pgaudit does, `all` and `role` switch role logging on, `-all` and `-role` off
   (so `all, -role` is off, `-role, all` on); the default `none` is off.
 A Configuration that has the wrong value is reported on that Configuration; a missing one on
-the server. Sources: pgaudit README ("pgaudit.log", "Settings"); Azure docs "Audit logging in
-Azure Database for PostgreSQL flexible server"; CIS PostgreSQL Benchmark, "Ensure the PostgreSQL
+the server. Sources: pgaudit README ("pgaudit.log"); Azure docs "Audit logging in Azure Database
+for PostgreSQL flexible server"; Azure Policy 4eb5e667-e871-4292-9c5d-8bbb94e0c908 "Auditing with
+PgAudit should be enabled for PostgreSQL flexible servers", dd626066-39f5-4f72-aba8-06a99fabf278,
+eadbb524-8644-4a87-8af6-549e1d125982; CIS PostgreSQL 17 Benchmark 3.2 "Ensure the PostgreSQL
 Audit Extension (pgAudit) is enabled".
 """
 

@@ -8,8 +8,9 @@ Advisory, on `Grant` and `DefaultPrivileges`:
 - CREATE on the schema `public` (any spelling): objects every role resolves by search_path
   (CVE-2018-1058, the reason PostgreSQL 15 revoked it from PUBLIC).
 `ALL` on tables (TRUNCATE and REFERENCES), on a database or on `public` counts as well.
-Sources: PostgreSQL docs "Privileges", "TRUNCATE", "Schemas: usage patterns"; CIS PostgreSQL
-Benchmark, "Ensure excessive DML privileges are revoked".
+Sources: PostgreSQL docs "Privileges", "TRUNCATE", "Schemas: usage patterns"; CIS PostgreSQL 17
+Benchmark 4.6 "Ensure excessive DML privileges are revoked", 4.10 "Ensure the public schema is
+protected".
 """
 
 from __future__ import annotations

@@ -137,3 +137,13 @@ def test_every_api_version_token_is_judged(client: PolicyPackClient, case: RuleC
 def test_azure_cases_cover_every_judged_azure_type() -> None:
     judged = {case.type for case in CASES if case.type.startswith("azure-native:")}
     assert judged <= set(registered_aliases()), judged - set(registered_aliases())
+
+
+def test_a_future_api_version_is_judged_too(client: PolicyPackClient) -> None:
+    """The pack folds the token's form, not a list: a version newer than the SDK still counts."""
+    bad = resource(
+        "azure-native:dbforpostgresql/v20991231preview:FirewallRule",
+        "fw-future",
+        {"serverName": "pg", "startIpAddress": "0.0.0.0", "endIpAddress": "255.255.255.255"},  # noqa: S104
+    )
+    assert "azure-native-postgresql-firewall-no-internet" in fired(client.analyze([bad]))
