@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import shutil
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ import yaml
 
 from entra_pg.mockrun import PlanConfigError, run_program
 from entra_pg.policycheck import PolicyPackClient, Violation
-from entra_pg.resources import PlannedResource
 from policies._tokens import AZ_DIAGNOSTIC_SETTING_TYPES, canonical_type
 
 
@@ -24,30 +23,11 @@ def fired(violations: list[Violation]) -> set[tuple[str, str]]:
     return {(v.policy_name, v.resource_name) for v in violations}
 
 
-# Issue 14: the FlexibleServer component declares the diagnostic setting and pgaudit (the
-# lead's change, in parallel with these rules). Until it lands the dev stack trips exactly these
-# two advisory rules; once the stack has a diagnostic setting it must pass every rule.
-PENDING_AUDIT_TRAIL = frozenset(
-    {
-        "azure-native-postgresql-server-diagnostic-setting",
-        "azure-native-postgresql-server-pgaudit-role-logging",
-    }
-)
-
-
-def _has_diagnostic_setting(resources: Iterable[PlannedResource]) -> bool:
-    return any(canonical_type(r.type) in AZ_DIAGNOSTIC_SETTING_TYPES for r in resources)
-
-
 def test_dev_stack_passes_every_rule(client: PolicyPackClient, project_root: Path) -> None:
     run = run_program(project_root, "dev")
-    violations = client.check(run.resources)
-    assert [str(v) for v in violations if v.mandatory] == []
-    if _has_diagnostic_setting(run.resources):
-        assert [str(v) for v in violations] == []
-    else:
-        assert {v.policy_name for v in violations} <= PENDING_AUDIT_TRAIL
-        assert all(not v.mandatory for v in violations)
+    # The audit trail (issue 14) is part of the dev stack: a diagnostic setting and pgaudit.
+    assert any(canonical_type(r.type) in AZ_DIAGNOSTIC_SETTING_TYPES for r in run.resources)
+    assert [str(v) for v in client.check(run.resources)] == []
 
 
 def _copy(project_root: Path, tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
@@ -174,9 +154,7 @@ def test_what_config_allows_but_policy_forbids_is_caught_by_the_pack(
     mandatory: bool,
 ) -> None:
     run = run_program(_copy(project_root, tmp_path, edit), "try")
-    violations = [
-        v for v in client.check(run.resources) if v.policy_name not in PENDING_AUDIT_TRAIL
-    ]
+    violations = client.check(run.resources)
     assert {v.policy_name for v in violations} == {policy}
     assert all(v.mandatory is mandatory for v in violations)
 
