@@ -4,7 +4,7 @@ A rule module writes a pure validator `(args, report_violation) -> None` that on
 properties and reports what is wrong; `resource_rule` / `stack_rule` add what every rule
 shares, so no rule repeats it:
 - the type filter (a resource rule sees only its resource types, under any API-version token:
-  `policies._tokens.canonical_type`);
+  `entra_pg.policies._tokens.canonical_type`);
 - exemptions from the rule's own policy config (`policies._exemptions`), checked when a
   violation is reported, so a compliant resource never needs its role name resolved;
 - the "how to exempt" sentence at the end of every message;

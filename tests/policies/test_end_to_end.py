@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from entra_pg.mockrun import PlanConfigError, run_program
+from entra_pg.policies._tokens import AZ_DIAGNOSTIC_SETTING_TYPES, canonical_type
 from entra_pg.policycheck import PolicyPackClient, Violation
-from policies._tokens import AZ_DIAGNOSTIC_SETTING_TYPES, canonical_type
 
 
 def fired(violations: list[Violation]) -> set[tuple[str, str]]:

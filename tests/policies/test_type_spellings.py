@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from entra_pg.policycheck import PolicyPackClient
-from policies._tokens import (
+from entra_pg.policies._tokens import (
     AZ_DIAGNOSTIC_SETTING_TYPES,
     AZ_PG_ENTRA_ADMIN_TYPES,
     canonical_type,
 )
+from entra_pg.policycheck import PolicyPackClient
 from tests.policies.builders import fired, patched, resource
 from tests.policies.rule_cases import CASES, RuleCase
 
