@@ -62,3 +62,24 @@ def check_all_privileges(args: ResourceValidationArgs, report: ReportViolation, 
             "(e.g. SELECT, INSERT, UPDATE, DELETE) so the access diff shows what it can do.",
             None,
         )
+
+
+def scope(args: ResourceValidationArgs) -> str:
+    """`on 'table' in database 'app' schema 'sales'`: where a grant applies, for messages."""
+    return _scope(args)
+
+
+def normalized_privileges(args: ResourceValidationArgs) -> set[str]:
+    """Privilege names upper-cased, single-spaced (`all  privileges` -> `ALL PRIVILEGES`)."""
+    return {" ".join(p.upper().split()) for p in privileges(args)}
+
+
+def grants_all(args: ResourceValidationArgs) -> bool:
+    """Whether the privilege list uses ALL / ALL PRIVILEGES (every privilege of the type)."""
+    return bool(normalized_privileges(args) & {"ALL", "ALL PRIVILEGES"})
+
+
+def object_type(args: ResourceValidationArgs) -> str | None:
+    """`objectType`, lower-cased and stripped."""
+    value = as_str(get(args.props, "objectType"))
+    return None if value is None else value.strip().lower()

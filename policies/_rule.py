@@ -3,7 +3,8 @@
 A rule module writes a pure validator `(args, report_violation) -> None` that only looks at
 properties and reports what is wrong; `resource_rule` / `stack_rule` add what every rule
 shares, so no rule repeats it:
-- the type filter (a resource rule sees only its resource types);
+- the type filter (a resource rule sees only its resource types, under any API-version token:
+  `entra_pg.policies._tokens.canonical_type`);
 - exemptions from the rule's own policy config (`policies._exemptions`), checked when a
   violation is reported, so a compliant resource never needs its role name resolved;
 - the "how to exempt" sentence at the end of every message;
@@ -37,6 +38,7 @@ from ._exemptions import (
     parse_exemptions,
     role_subject,
 )
+from ._tokens import canonical_type
 
 Validator = Callable[[ResourceValidationArgs, ReportViolation], None]
 """A resource rule's check: reads `args.props`, calls `report_violation(message, None)`."""
@@ -73,7 +75,7 @@ def resource_rule(
         # Parse first, for every resource: a malformed exemption must stop the run even when
         # nothing would have matched it.
         exemptions = parse_exemptions(name, args.get_config())
-        if args.resource_type not in types:
+        if canonical_type(args.resource_type) not in types:
             return
 
         def report(message: str, urn: str | None = None) -> None:
@@ -106,7 +108,7 @@ def _remediation(name: str, types: frozenset[str], remediate: Remediator) -> Rem
 
     def fix(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
         exemptions = parse_exemptions(name, args.get_config())
-        if args.resource_type not in types:
+        if canonical_type(args.resource_type) not in types:
             return None
         exempt = find_exemption(
             exemptions, args.name, lambda: role_subject(args.resource_type, args.props)

@@ -10,6 +10,10 @@ administrator. A stack rule, because the chain spans five resources:
     GroupMember(groupObjectId, memberObjectId) or Group.members -> ServicePrincipal
     AdministratorsMicrosoftEntra.objectId     -> Group (the admin group; nested groups count)
 
+The same holds for the flexible credential (its claims-matching expression, unless a `sub`
+clause excludes pull requests) and for a user-assigned managed identity whose `principalId` is a
+member of the admin group (its `FederatedIdentityCredential` names it by `resourceName`).
+
 Each link is found by value (ids and object ids, `/applications/<id>` forms included) or by
 the URN the property was taken from (`propertyDependencies`), so it also holds at preview when
 ids are not known yet.
@@ -28,16 +32,21 @@ from .._rule import stack_rule
 from .._tokens import (
     AAD_APPLICATION,
     AAD_FEDERATED_CREDENTIAL,
+    AAD_FLEXIBLE_FEDERATED_CREDENTIAL,
     AAD_GROUP,
     AAD_GROUP_MEMBER,
     AAD_SERVICE_PRINCIPAL,
+    AZ_MI_FEDERATED_CREDENTIAL,
+    AZ_MI_IDENTITY,
     AZ_PG_ENTRA_ADMIN_TYPES,
+    canonical_type,
 )
+from .azuread_federated_credential_scoped_claims_expression import WILDCARDS, clauses
 
 NAME = "azuread-federated-credential-no-pr-for-admins"
 
 BARE_PULL_REQUEST: Final = re.compile(r"repo:[^:/]+/[^:]+:pull_request")
-IDENTITY_PROPERTIES: Final = ("id", "objectId", "clientId")
+IDENTITY_PROPERTIES: Final = ("id", "objectId", "clientId", "principalId")
 
 
 def _forms(value: str) -> set[str]:
@@ -69,11 +78,11 @@ def _references(resource: PolicyResource, prop: str) -> set[str]:
 
 
 def _of_type(resources: Iterable[PolicyResource], *types: str) -> list[PolicyResource]:
-    return [r for r in resources if r.resource_type in types]
+    return [r for r in resources if canonical_type(r.resource_type) in types]
 
 
-def admin_service_principals(resources: Sequence[PolicyResource]) -> list[PolicyResource]:
-    """The service principals that are (possibly nested) members of an Entra admin group."""
+def _admin_members(resources: Sequence[PolicyResource]) -> set[str]:
+    """Keys of every (possibly nested) member of an Entra admin group."""
     admin_keys: set[str] = set()
     for admin in _of_type(resources, *AZ_PG_ENTRA_ADMIN_TYPES):
         admin_keys |= _references(admin, "objectId")
@@ -94,35 +103,90 @@ def admin_service_principals(resources: Sequence[PolicyResource]) -> list[Policy
         for membership in memberships:
             if _references(membership, "groupObjectId") & admin_keys:
                 members |= _references(membership, "memberObjectId")
+    return members
+
+
+def admin_service_principals(resources: Sequence[PolicyResource]) -> list[PolicyResource]:
+    """The service principals that are (possibly nested) members of an Entra admin group."""
+    members = _admin_members(resources)
     return [sp for sp in _of_type(resources, AAD_SERVICE_PRINCIPAL) if _identity(sp) & members]
 
 
+def admin_managed_identities(resources: Sequence[PolicyResource]) -> list[PolicyResource]:
+    """The user-assigned managed identities (by `principalId`) in an Entra admin group."""
+    members = _admin_members(resources)
+    return [i for i in _of_type(resources, AZ_MI_IDENTITY) if _identity(i) & members]
+
+
+def admits_pull_requests(credential: PolicyResource) -> str | None:
+    """The subject or expression through which `credential` accepts a bare pull_request
+    token, else None.
+
+    A flexible credential's expression counts unless one `sub` clause excludes pull requests
+    (a literal that is not `repo:ORG/REPO:pull_request`); a wildcard `sub` pattern, no `sub`
+    clause or an unreadable expression counts, since it is not shown to exclude them.
+    """
+    if canonical_type(credential.resource_type) != AAD_FLEXIBLE_FEDERATED_CREDENTIAL:
+        subject = as_str(get(credential.props, "subject"))
+        if subject is not None and BARE_PULL_REQUEST.fullmatch(subject.strip()):
+            return subject
+        return None
+    expression = as_str(get(credential.props, "claimsMatchingExpression"))
+    if expression is None:
+        return None
+    parsed = clauses(expression)
+    excluded = parsed is not None and any(
+        claim == "sub"
+        and not (WILDCARDS & set(value))
+        and BARE_PULL_REQUEST.fullmatch(value.strip()) is None
+        for claim, _op, value in parsed
+    )
+    return None if excluded else expression
+
+
+def _report(
+    report_violation: ReportViolation, credential: PolicyResource, admitted: str, who: str
+) -> None:
+    report_violation(
+        f"Federated credential '{credential.name}' accepts {admitted!r}: any pull "
+        f"request's workflow can sign in as {who}, which is a member of the server's Entra "
+        "admin group. Use an environment subject ('repo:ORG/REPO:environment:ENV' with "
+        "required reviewers) for this identity, or give pull requests a separate plan "
+        "identity outside the admin group.",
+        credential.urn,
+    )
+
+
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """Reports bare pull_request credentials of applications whose SP is an admin."""
+    """Reports pull_request credentials of admin applications and admin managed identities."""
     resources = list(args.resources)
-    credentials = _of_type(resources, AAD_FEDERATED_CREDENTIAL)
-    if not credentials:
+    app_credentials = _of_type(
+        resources, AAD_FEDERATED_CREDENTIAL, AAD_FLEXIBLE_FEDERATED_CREDENTIAL
+    )
+    identity_credentials = _of_type(resources, AZ_MI_FEDERATED_CREDENTIAL)
+    if not app_credentials and not identity_credentials:
         return
     applications = _of_type(resources, AAD_APPLICATION)
-    for sp in admin_service_principals(resources):
+    for sp in admin_service_principals(resources) if app_credentials else []:
         app_refs = _references(sp, "clientId")
         app_keys = set(app_refs)
         for app in applications:
             if _identity(app) & app_refs:
                 app_keys |= _identity(app)
-        for credential in credentials:
-            subject = as_str(get(credential.props, "subject"))
-            if subject is None or BARE_PULL_REQUEST.fullmatch(subject.strip()) is None:
-                continue
-            if _references(credential, "applicationId") & app_keys:
-                report_violation(
-                    f"Federated credential '{credential.name}' accepts {subject!r}: any pull "
-                    f"request's workflow can sign in as service principal '{sp.name}', which "
-                    "is a member of the server's Entra admin group. Use an environment subject "
-                    "('repo:ORG/REPO:environment:ENV' with required reviewers) for this "
-                    "identity, or give pull requests a separate plan identity outside the "
-                    "admin group.",
-                    credential.urn,
+        for credential in app_credentials:
+            admitted = admits_pull_requests(credential)
+            if admitted is not None and _references(credential, "applicationId") & app_keys:
+                _report(report_violation, credential, admitted, f"service principal '{sp.name}'")
+    for identity in admin_managed_identities(resources) if identity_credentials else []:
+        # A managed identity's credential names its identity by `resourceName`.
+        keys = {identity.urn}
+        for prop in ("resourceName", "name"):
+            keys |= set(link_values(identity.props, prop))
+        for credential in identity_credentials:
+            admitted = admits_pull_requests(credential)
+            if admitted is not None and _references(credential, "resourceName") & keys:
+                _report(
+                    report_violation, credential, admitted, f"managed identity '{identity.name}'"
                 )
 
 

@@ -5,7 +5,9 @@
 pull request can run), tags, or `*` (Entra has no wildcards: the literal would never match,
 or a flexible expression would match too much), is a violation. A plan-only identity that
 must run on pull requests is exempted in policy config with a reason; the stack rule
-azuread-federated-credential-no-pr-for-admins still blocks that for admin identities.
+azuread-federated-credential-no-pr-for-admins still blocks that for admin identities. Judges
+application and user-assigned managed identity credentials (any API version); the flexible
+credential's expression is judged by azuread-federated-credential-scoped-claims-expression.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from .._props import as_str, get
 from .._rule import resource_rule
-from .._tokens import AAD_FEDERATED_CREDENTIAL
+from .._tokens import FEDERATED_CREDENTIAL_TYPES
 
 NAME = "azuread-federated-credential-scoped-subject"
 
@@ -42,7 +44,7 @@ POLICY = resource_rule(
     description=(
         "Federated identity credential subjects must name one GitHub environment or branch."
     ),
-    resource_types=(AAD_FEDERATED_CREDENTIAL,),
+    resource_types=FEDERATED_CREDENTIAL_TYPES,
     validate=validate,
     severity=Severity.HIGH,
     tags=["entra", "workload-identity", "ci"],

@@ -117,6 +117,12 @@ FIC_OK: dict[str, Any] = {
 }
 
 
+ALL_ON_TABLES_ALSO = frozenset(
+    {"postgresql-grant-no-trigger", "postgresql-grant-no-risky-privileges"}
+)
+"""ALL on tables includes TRIGGER, TRUNCATE and REFERENCES, so those rules fire as well."""
+
+
 @dataclass(frozen=True)
 class RuleCase:
     rule: str
@@ -260,6 +266,7 @@ CASES: tuple[RuleCase, ...] = (
             "all": {"privileges": ["ALL"]},
             "all_privileges": {"privileges": ["all  privileges"]},
         },
+        also={"all": ALL_ON_TABLES_ALSO, "all_privileges": ALL_ON_TABLES_ALSO},
         compliant={"named": {"privileges": ["SELECT", "INSERT", "UPDATE", "DELETE"]}},
         role_key="role",
     ),
@@ -285,6 +292,7 @@ CASES: tuple[RuleCase, ...] = (
         type=DEFAULT_PRIVILEGES,
         baseline=DEFAULT_PRIVILEGES_OK,
         violations={"all": {"privileges": ["SELECT", "all"]}},
+        also={"all": ALL_ON_TABLES_ALSO},
         role_key="role",
     ),
     RuleCase(

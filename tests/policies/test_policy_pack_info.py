@@ -11,7 +11,7 @@ from pulumi_policy import StackValidationPolicy
 
 from entra_pg.policies.registry import ALL_POLICIES
 from entra_pg.policycheck import PolicyPackClient
-from tests.policies.cases import RESOURCE_RULES
+from tests.policies.rule_cases import RESOURCE_RULES
 
 POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
 NAME_FORM = re.compile(r"(postgresql|azure-native|azuread)-[a-z0-9]+(-[a-z0-9]+)+")
@@ -19,11 +19,31 @@ ADVISORY = {
     "postgresql-grant-no-all-privileges",
     "postgresql-default-privileges-no-all-privileges",
     "azure-native-postgresql-server-no-public-network",
+    "postgresql-membership-no-powerful-predefined-roles",
+    "postgresql-grant-no-risky-privileges",
+    "azure-native-postgresql-firewall-no-azure-services",
+    "azure-native-postgresql-configuration-max-tls",
+    "azure-native-postgresql-configuration-connection-logging",
+    "azure-native-postgresql-server-has-entra-admin",
+    "azure-native-postgresql-server-diagnostic-setting",
+    "azure-native-postgresql-server-pgaudit-role-logging",
+    "azuread-group-no-dynamic-membership-access",
 }
 STACK_RULES = {
     "postgresql-role-login-mapped-to-entra",
     "azuread-federated-credential-no-pr-for-admins",
+    "postgresql-membership-no-entra-admin-role",
+    "azure-native-postgresql-server-has-entra-admin",
+    "azure-native-postgresql-server-diagnostic-setting",
+    "azure-native-postgresql-server-pgaudit-role-logging",
+    "azuread-group-no-dynamic-membership-access",
 }
+SOURCE_HOSTS = (
+    "https://www.postgresql.org/docs/",
+    "https://learn.microsoft.com/",
+    "https://docs.github.com/",
+    "https://registry.terraform.io/providers/cyrilgdn/postgresql/",
+)
 
 
 def test_analyzer_info_lists_every_rule_with_metadata(pack: PolicyPackClient) -> None:
@@ -34,7 +54,7 @@ def test_analyzer_info_lists_every_rule_with_metadata(pack: PolicyPackClient) ->
         assert info.severity in ("low", "medium", "high", "critical"), info.name
         assert len(info.remediation) > 20, info.name
         assert info.tags, info.name
-        assert info.url.startswith("https://"), info.name
+        assert info.url.startswith(SOURCE_HOSTS), (info.name, "cites the docs it follows")
         exemptions = info.config_schema["exemptions"]
         assert exemptions["items"]["required"] == ["resource", "reason"], info.name
 

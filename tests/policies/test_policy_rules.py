@@ -14,7 +14,7 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from entra_pg.policycheck import PolicyConfigError, PolicyPackClient, PolicyPackRpcError
 from tests.policies.builders import fired, of, patched, resource
-from tests.policies.cases import CASES, RuleCase
+from tests.policies.rule_cases import CASES, RuleCase
 
 VIOLATIONS = [
     pytest.param(case, why, id=f"{case.rule}[{case.type.rsplit(':', 1)[-1]}]-{why}")
@@ -22,7 +22,9 @@ VIOLATIONS = [
     for why in case.violations
 ]
 COMPLIANT = [
-    pytest.param(case, why, id=f"{case.rule}-{why}") for case in CASES for why in case.compliant
+    pytest.param(case, why, id=f"{case.rule}[{case.type.rsplit(':', 1)[-1]}]-{why}")
+    for case in CASES
+    for why in case.compliant
 ]
 BY_RULE = [pytest.param(case, id=f"{case.rule}[{case.type.rsplit(':', 1)[-1]}]") for case in CASES]
 BY_ROLE = [pytest.param(case, id=case.rule) for case in CASES if case.role_key is not None]
