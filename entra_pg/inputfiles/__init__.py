@@ -8,13 +8,21 @@ file and, where the parser knows it, the line: never a traceback, never a hang.
 
 from .errors import InputFileError
 from .jsonfile import load_json
-from .limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
+from .limits import (
+    MAX_JSON_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_STACK_ITEMS,
+    MAX_YAML_BYTES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_NODES,
+)
 from .text import check_text, read_text
 from .yamlfile import BoundedLoader, PulumiYamlLoader, construct, load_yaml, parse_yaml
 
 __all__ = [
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
+    "MAX_STACK_ITEMS",
     "MAX_YAML_BYTES",
     "MAX_YAML_DEPTH",
     "MAX_YAML_NODES",

@@ -14,13 +14,18 @@ from typing import Final
 __all__ = [
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
+    "MAX_STACK_ITEMS",
     "MAX_YAML_BYTES",
     "MAX_YAML_DEPTH",
     "MAX_YAML_NODES",
 ]
 
-#: Hand-edited YAML (Pulumi.yaml, Pulumi.<stack>.yaml, --accept, policy config): 8 MiB.
-MAX_YAML_BYTES: Final = 8 * 1024 * 1024
+#: Hand-edited YAML (Pulumi.yaml, Pulumi.<stack>.yaml, --accept, policy config): 2 MiB.
+#: PyYAML reads about 100 KB a second, so this bounds the parse of any file to seconds.
+MAX_YAML_BYTES: Final = 2 * 1024 * 1024
+#: Entries in one list or mapping of a project or stack file: the longest list the access
+#: model accepts (`access`, `entra_pg.model.limits.MAX_PRINCIPALS`).
+MAX_STACK_ITEMS: Final = 1_000
 #: Nesting of YAML collections (the stack config needs 7: config, access, [n], grants, [m],
 #: schemas, [k]).
 MAX_YAML_DEPTH: Final = 32

@@ -22,7 +22,7 @@ from typing import Any, Final
 import yaml
 
 from .errors import InputFileError
-from .limits import MAX_YAML_DEPTH, MAX_YAML_NODES
+from .limits import MAX_STACK_ITEMS, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 __all__ = ["BoundedLoader", "PulumiYamlLoader", "construct", "load_yaml", "parse_yaml"]
 
@@ -39,10 +39,20 @@ _KIND: Final = {
 }
 
 
+class _Bound(yaml.MarkedYAMLError):  # type: ignore[misc, unused-ignore]
+    """A bound of this module was passed (not a YAML syntax error)."""
+
+    def __init__(self, problem: str, mark: yaml.Mark, fix: str) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+        self.fix = fix
+
+
 class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
     """`yaml.SafeLoader` that bounds nesting while composing; see `parse_yaml` for the rest."""
 
     max_depth: int = MAX_YAML_DEPTH
+    #: The most entries one list or mapping may hold (None: no bound beyond the node bound).
+    max_items: int | None = None
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -53,11 +63,10 @@ class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
         # token, so 100,000 `[` take minutes before the composer sees the first one.
         super().fetch_flow_collection_start(token_class)
         if self.flow_level > self.max_depth:
-            raise yaml.scanner.ScannerError(
-                None,
-                None,
+            raise _Bound(
                 f"collections nest deeper than {self.max_depth} levels",
                 self.get_mark(),
+                "flatten the structure (README: Input limits)",
             )
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
@@ -65,8 +74,22 @@ class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
         try:
             if self._depth > self.max_depth:
                 mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise yaml.composer.ComposerError(
-                    None, None, f"collections nest deeper than {self.max_depth} levels", mark
+                raise _Bound(
+                    f"collections nest deeper than {self.max_depth} levels",
+                    mark,
+                    "flatten the structure (README: Input limits)",
+                )
+            if (
+                self.max_items is not None
+                and isinstance(parent, yaml.SequenceNode | yaml.MappingNode)
+                and len(parent.value) >= self.max_items
+            ):
+                kind = "list" if isinstance(parent, yaml.SequenceNode) else "mapping"
+                raise _Bound(
+                    f"the {kind} that starts at line {parent.start_mark.line + 1} has more "
+                    f"than {self.max_items:,} entries, the most any {kind} of this file may hold",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                    "split the stack, or grant through groups (README: Input limits)",
                 )
             node: yaml.Node | None = super().compose_node(parent, index)
             return node
@@ -77,7 +100,15 @@ class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
 class PulumiYamlLoader(BoundedLoader):
     """YAML as Pulumi's Go reader (yaml.v3) sees it: only true/false are booleans (YAML 1.2;
     PyYAML's 1.1 would turn `yes`/`on`/`no` into booleans the engine never sees) and dates
-    stay text."""
+    stay text.
+
+    For project and stack files: no list or mapping holds more than `MAX_STACK_ITEMS`
+    entries, checked while composing, so a stack of 10,000 principals is refused after
+    reading 1,000 of them instead of after parsing all of it (PyYAML reads about 100 KB a
+    second).
+    """
+
+    max_items = MAX_STACK_ITEMS
 
 
 _BOOL_TAG: Final = _TAG + "bool"
@@ -190,9 +221,16 @@ class _Checker:
 
 
 def _yaml_error(exc: yaml.YAMLError, source: str, text: str = "") -> InputFileError:
+    if isinstance(exc, _Bound) and exc.problem_mark is not None:
+        at = exc.problem_mark
+        return InputFileError(
+            source, str(exc.problem), line=at.line + 1, column=at.column + 1, fix=exc.fix
+        )
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem and exc.context_mark is not None:
+            problem = f"{problem} ({exc.context} at line {exc.context_mark.line + 1})"
         if mark is None:
             return InputFileError(source, f"invalid YAML: {problem}")
         return InputFileError(
