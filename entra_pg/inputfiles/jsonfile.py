@@ -11,6 +11,9 @@ from .limits import MAX_JSON_DEPTH
 __all__ = ["load_json"]
 
 
+_DIGITS = "a number has more digits than Python converts (4,300); no real value has"
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -60,6 +63,8 @@ def load_json(text: str, source: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any
     except RecursionError:
         raise InputFileError(source, deep) from None
     except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            raise InputFileError(source, f"invalid JSON: {_DIGITS}") from None
         raise InputFileError(source, f"invalid JSON: {exc}") from None
     if _depth(value) > max_depth:
         raise InputFileError(source, deep)

@@ -81,6 +81,12 @@ def read_text(path: str | Path, *, limit: int, what: str) -> str:
             file = Path(path)
             if file.is_dir():
                 raise InputFileError(source, "is a directory", fix=f"give {what}")
+            if file.is_file() and file.stat().st_size > limit:
+                raise InputFileError(
+                    source,
+                    f"is {file.stat().st_size:,} bytes, more than {limit:,}, the limit for {what}",
+                    fix="split it, or check that this is the right file",
+                )
             with file.open("rb") as stream:
                 data = _read_limited(stream, limit, source, what)
     except FileNotFoundError:

@@ -286,8 +286,16 @@ def construct(node: yaml.Node, source: str, *, loader: type[BoundedLoader] = Bou
         raise _yaml_error(exc, source) from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         mark = node.start_mark
+        problem = (
+            "a number has more digits than Python converts (4,300); no real value has"
+            if "integer string conversion" in str(exc)
+            else str(exc)
+        )
         raise InputFileError(
-            source, f"a value cannot be read ({exc})", line=mark.line + 1, column=mark.column + 1
+            source,
+            f"a value cannot be read: {problem}",
+            line=mark.line + 1,
+            column=mark.column + 1,
         ) from None
     finally:
         instance.dispose()

@@ -176,8 +176,8 @@ def reserved_schema_problem(name: str) -> str | None:
     folded = fold(name)
     if folded == "public":
         return (
-            "is the public schema, which Azure gives to azure_pg_admin and whose grants the "
-            "provider cannot manage there"
+            "is the public schema: Azure reserves it for azure_pg_admin, and the provider "
+            "cannot manage its grants there"
         )
     if folded in _RESERVED_SCHEMAS or folded.startswith("pg_"):
         return "is a schema PostgreSQL reserves"

@@ -42,10 +42,9 @@ def compose(path: Path) -> yaml.Node | None:
     """
     try:
         text = read_text(path, limit=MAX_YAML_BYTES, what="a Pulumi project or stack file")
-        node = parse_yaml(text, str(path), loader=PulumiYamlLoader)
-        if node is not None:
-            construct(node, str(path), loader=PulumiYamlLoader)  # surfaces bad values early
-        return node
+        # Not constructed here: constructing resolves merge keys in place, and the stack
+        # reader must still see them (values are constructed one key at a time).
+        return parse_yaml(text, str(path), loader=PulumiYamlLoader)
     except InputFileError as exc:
         raise StackLoadError.from_input(exc, path) from None
 

@@ -81,6 +81,9 @@ class Reader:
     ) -> dict[str, Any] | None:
         """The keys of a mapping that `section` (or its `variant`) allows; unknown keys,
         missing required keys and a non-mapping are issues."""
+        if value == SECRET_PLACEHOLDER:
+            self.issue(path, _SECURE, "write the section in plain text, without `secure:`")
+            return None
         if not isinstance(value, Mapping):
             self.issue(
                 path,
