@@ -26,8 +26,8 @@ def _role_names(r: Reader, cfg: StackConfig, prefix: str, principals: str) -> No
         if folded in owner:
             r.issue(
                 where,
-                f"role name {role!r} collides with {owner[folded]} (names are compared "
-                "after Unicode normalisation and case folding)",
+                f"role name {role!r} is already used by {owner[folded]} (it collides "
+                "once names are compared after Unicode normalisation and case folding)",
                 "give every principal and owner role a distinct name",
             )
         else:

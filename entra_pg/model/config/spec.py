@@ -3,8 +3,8 @@
 The readers (`reader.Reader` and one module per section) take keys, types, defaults and
 bounds from here, and `entra_pg.model.schema` turns the same declarations into the JSON
 Schema editors use and the types `Pulumi.yaml` declares. To add a key to a section, add a
-`Field` to its `Section` below and read it in the section's reader: the schema, the
-unknown-key check and the README's reference table of keys follow from this file.
+`Field` to its `Section` below and read it in the section's reader: the JSON Schema, the
+Pulumi.yaml declarations and the unknown-key check follow (the README table is by hand).
 """
 
 from __future__ import annotations
