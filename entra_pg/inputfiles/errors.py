@@ -41,6 +41,10 @@ class InputFileError(ValueError):
 
     def render(self) -> str:
         """`<file>: line L, column C: <problem> (<fix>)`."""
-        where = f"{self.where}: " if self.where else ""
         fix = f" ({self.fix})" if self.fix else ""
+        for kind in ("invalid YAML", "invalid JSON"):
+            if self.where and self.problem.startswith(f"{kind}: "):
+                detail = self.problem[len(kind) + 2 :]
+                return f"{self.source}: {kind} at {self.where}: {detail}{fix}"
+        where = f"{self.where}: " if self.where else ""
         return f"{self.source}: {where}{self.problem}{fix}"
