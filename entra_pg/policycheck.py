@@ -59,6 +59,14 @@ from google.protobuf import (  # type: ignore[import-untyped, unused-ignore]
 )
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from entra_pg.inputfiles import (
+    MAX_JSON_BYTES,
+    MAX_YAML_BYTES,
+    InputFileError,
+    load_json,
+    load_yaml,
+    read_text,
+)
 from entra_pg.resources import PlannedResource
 
 __all__ = [
@@ -222,30 +230,19 @@ def load_policy_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     config. Raises `PolicyConfigFileError` naming the file and the problem.
     """
     file = Path(path)
+    yaml_format = file.suffix.lower() in (".yaml", ".yml")
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyConfigFileError(file, "no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PolicyConfigFileError(file, f"cannot be read ({error})") from None
-    if not text.strip():
-        return {}
-    data: Any
-    if file.suffix.lower() in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(error, "problem", None) or str(error)
-            raise PolicyConfigFileError(file, f"invalid YAML{where}: {problem}") from None
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise PolicyConfigFileError(
-                file, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-            ) from None
+        # Bounded reading (entra_pg.inputfiles): size, UTF-8, nesting, aliases, keys.
+        text = read_text(
+            file,
+            limit=MAX_YAML_BYTES if yaml_format else MAX_JSON_BYTES,
+            what="a policy config file",
+        )
+        if not text.strip():
+            return {}
+        data: Any = load_yaml(text, str(file)) if yaml_format else load_json(text, str(file))
+    except InputFileError as error:
+        raise PolicyConfigFileError(file, error.render().removeprefix(f"{file}: ")) from None
     try:
         _parse_config(data)
     except PolicyConfigError as error:

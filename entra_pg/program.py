@@ -16,7 +16,14 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
 
-from entra_pg.model import NAMESPACE, ConfigError, LocalConfig, StackConfig, parse_stack_config
+from entra_pg.model import (
+    NAMESPACE,
+    ConfigError,
+    ConfigIssue,
+    LocalConfig,
+    StackConfig,
+    parse_stack_config,
+)
 from entra_pg.model.trail import AuditTrailConfig
 
 if TYPE_CHECKING:
@@ -80,22 +87,55 @@ def read_namespace() -> dict[str, Any]:
         if not key.startswith(prefix):
             continue
         if isinstance(value, str):
-            with contextlib.suppress(json.JSONDecodeError):  # else a plain string value
+            # Else a plain string value (text that merely looks like deep JSON included).
+            with contextlib.suppress(ValueError, RecursionError):
                 value = json.loads(value)
         out[key[len(prefix) :]] = value
     return out
 
 
 def load_stack_config() -> StackConfig:
-    """Validate the namespace; raise `ProgramConfigError` listing every problem."""
+    """Validate the namespace; raise `ProgramConfigError` listing every problem.
+
+    Nothing in the namespace is secret (names, ids and settings that PostgreSQL, Entra and
+    Azure show to whoever can list them), so a key holding a `secure:` value is refused
+    too: offline its value is a placeholder the model already refuses where it appears;
+    under the real engine it would be decrypted into a role or resource name.
+    """
     try:
-        return parse_stack_config(read_namespace())
+        namespace = read_namespace()
+        config = parse_stack_config(namespace)
     except ConfigError as error:
         raise ProgramConfigError(error) from None
+    secret = [
+        f"{NAMESPACE}:{key}"
+        for key in sorted(namespace)
+        if pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}")
+    ]
+    if secret:
+        raise ProgramConfigError(
+            ConfigError(
+                ConfigIssue(
+                    key,
+                    "holds a `secure:` value, but nothing in this namespace is secret: names "
+                    "and ids become role, group and resource names anyone with read access "
+                    "sees, so encrypting them hides nothing",
+                    "write the values in plain text, without `secure:`",
+                )
+                for key in secret
+            )
+        )
+    return config
 
 
 def build(config: StackConfig) -> dict[str, pulumi.Input[Any]]:
-    """Declare the stack's resources; returns the stack outputs to export."""
+    """Declare the stack's resources; returns the stack outputs to export.
+
+    Every secure default the config opts out of is logged as a warning first, so it shows
+    in `pulumi preview`/`up` and in the offline plan, not only in the stack file.
+    """
+    for opt_out in config.opt_outs():
+        pulumi.log.warn(f"secure default opted out: {opt_out}")
     access = _access_args(config)
     if config.target == "local":
         return _build_local(config, access)

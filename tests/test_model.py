@@ -187,7 +187,7 @@ BAD: list[Any] = [
     pytest.param(
         _set(["server", "tlsMinVersion"], "TLSv1.0"),
         "server.tlsMinVersion",
-        "not allowed",
+        "expected one of TLSv1.2, TLSv1.3",
         id="tls-too-old",
     ),
     pytest.param(
@@ -208,7 +208,7 @@ BAD: list[Any] = [
     pytest.param(
         _append_principal({"name": "x", "kind": "robot", "grants": []}),
         "access[6].kind",
-        "not known",
+        "expected one of group, application",
         id="unknown-kind",
     ),
     pytest.param(

@@ -212,14 +212,14 @@ def test_unknown_stack_lists_the_stacks_that_exist(toy: Path):
     ("project", "fragment"),
     [
         pytest.param(
-            TOY_PROJECT + "  settings:\n    type: object\n",
-            "config.settings.type: 'object' is not a config type",
-            id="object-type",
+            TOY_PROJECT + "  settings:\n    type: map\n",
+            "config.settings.type: 'map' is not a config type",
+            id="unknown-type",
         ),
         pytest.param(
-            TOY_PROJECT + "  items:\n    type: array\n    items:\n      type: object\n",
-            "config.items.items.type: 'object' is not a config type",
-            id="array-of-objects",
+            TOY_PROJECT + "  items:\n    type: array\n    items:\n      type: dict\n",
+            "config.items.items.type: 'dict' is not a config type",
+            id="array-of-unknown-type",
         ),
         pytest.param(
             TOY_PROJECT + "  names:\n    type: array\n",

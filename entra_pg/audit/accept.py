@@ -22,7 +22,6 @@ bad value, raises `AcceptFileError` naming the file and the entry (numbered from
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -31,7 +30,15 @@ from typing import Any, Final
 
 import yaml  # type: ignore[import-untyped, unused-ignore]
 
-from entra_pg.yamlload import UniqueKeyLoader
+from entra_pg.inputfiles import (
+    MAX_JSON_BYTES,
+    MAX_YAML_BYTES,
+    InputFileError,
+    construct,
+    load_json,
+    parse_yaml,
+    read_text,
+)
 
 from .findings import CATEGORIES, Category, Finding
 
@@ -167,43 +174,24 @@ def apply_acknowledgements(
 # --------------------------------------------------------------------------- parsing
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
 def _parse_yaml(text: str, source: str) -> tuple[Any, list[int | None]]:
-    loader = UniqueKeyLoader(text)
     try:
-        node = loader.get_single_node()
+        node = parse_yaml(text, source)
         if node is None:
             return None, []
         lines: list[int | None] = []
         if isinstance(node, yaml.SequenceNode):
             lines = [item.start_mark.line + 1 for item in node.value]
-        return loader.construct_document(node), lines
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
-        raise AcceptFileError(f"{source}: invalid YAML{where}: {problem}") from None
-    finally:
-        loader.dispose()
+        return construct(node, source), lines
+    except InputFileError as exc:
+        raise AcceptFileError(str(exc)) from None
 
 
 def _parse_json(text: str, source: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise AcceptFileError(
-            f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    except ValueError as exc:
-        raise AcceptFileError(f"{source}: invalid JSON: {exc}") from None
+        return load_json(text, source)
+    except InputFileError as exc:
+        raise AcceptFileError(str(exc)) from None
 
 
 def _describe(value: Any) -> str:
@@ -307,11 +295,13 @@ def load_acknowledgements(path: str | Path) -> tuple[Acknowledgement, ...]:
         AcceptFileError: the file cannot be read or parsed, or an entry is invalid.
     """
     file = Path(path)
-    source = str(path)
+    json_format = file.suffix.lower() == ".json"
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AcceptFileError(f"{source}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AcceptFileError(f"{source}: cannot be read ({exc})") from None
-    return parse_acknowledgements(text, source, json_format=file.suffix.lower() == ".json")
+        text = read_text(
+            path,
+            limit=MAX_JSON_BYTES if json_format else MAX_YAML_BYTES,
+            what="an acknowledgements file",
+        )
+    except InputFileError as exc:
+        raise AcceptFileError(str(exc)) from None
+    return parse_acknowledgements(text, str(path), json_format=json_format)

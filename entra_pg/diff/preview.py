@@ -17,13 +17,11 @@ shows only what changes, so privileges of unchanged roles are not in it; the rep
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
+from entra_pg.inputfiles import MAX_JSON_BYTES, InputFileError, load_json, read_text
 from entra_pg.resources import PlannedResource
 
 from .report import ResourceChange, ResourceOp
@@ -102,20 +100,19 @@ class Preview:
 
 def load_preview(path: str) -> Preview:
     """Read and parse a preview file (`-` for stdin). Raises `PreviewError`."""
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PreviewError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PreviewError(f"{path}: cannot be read ({error})") from None
     where = "stdin" if path == "-" else path
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise PreviewError(
-            f"{where} is not JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
-            "write it with `pulumi preview --json > FILE`"
-        ) from None
+        # Bounded reading (entra_pg.inputfiles): size, UTF-8, nesting, duplicate keys.
+        text = read_text(path, limit=MAX_JSON_BYTES, what="a preview file")
+        document = load_json(text, where)
+    except InputFileError as error:
+        if "invalid JSON" in error.problem:
+            where_in = f" ({error.where})" if error.where else ""
+            raise PreviewError(
+                f"{where} is not JSON{where_in}: {error.problem.removeprefix('invalid JSON: ')}; "
+                "write it with `pulumi preview --json > FILE`"
+            ) from None
+        raise PreviewError(error.render()) from None
     return parse_preview(document, where)
 
 

@@ -39,6 +39,7 @@ from .expand import (
     expand,
     expand_access,
 )
+from .identifiers import SECRET_PLACEHOLDER, fold, unsafe_text_problem
 from .profiles import ALLOWED_PRIVILEGES, BUILTIN_PROFILES, OBJECT_TYPES, ObjectType, Profile
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "NAMESPACE",
     "OBJECT_TYPES",
     "PUBLIC",
+    "SECRET_PLACEHOLDER",
     "AccessEntry",
     "AccessSpec",
     "AdminGroupConfig",
@@ -77,6 +79,8 @@ __all__ = [
     "entra_label",
     "expand",
     "expand_access",
+    "fold",
     "parse_access_spec",
     "parse_stack_config",
+    "unsafe_text_problem",
 ]

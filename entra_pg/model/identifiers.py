@@ -7,22 +7,39 @@ are still quoted as identifiers (psycopg.sql.Identifier or `quote_ident`), never
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
+from typing import Final
 
 __all__ = [
     "GITHUB_ISSUER",
     "MAX_IDENTIFIER_BYTES",
+    "NIL_OBJECT_ID",
+    "RESERVED_DATABASES",
+    "RESERVED_ROLES",
+    "SECRET_PLACEHOLDER",
     "TOKEN_EXCHANGE_AUDIENCE",
+    "fold",
     "github_subject_problem",
     "identifier_problem",
     "is_object_id",
     "is_upn",
+    "object_id_problem",
     "quote_ident",
     "quote_literal",
+    "reserved_database_problem",
     "reserved_role_problem",
     "reserved_schema_problem",
     "slug",
+    "unsafe_text_problem",
 ]
+
+#: What the offline loader puts where the stack file has a `secure:` value: decrypting it
+#: needs the stack's secrets provider. The model refuses it wherever it expects plain text.
+SECRET_PLACEHOLDER: Final = "placeholder-secret-not-decrypted"  # noqa: S105 (not a secret)
+
+#: The nil UUID: never a real Entra object, the value a template or a bug leaves behind.
+NIL_OBJECT_ID: Final = "00000000-0000-0000-0000-000000000000"
 
 # PostgreSQL truncates identifiers to NAMEDATALEN-1 = 63 bytes. Entra names map 1:1 to role
 # names, so a longer name would silently become another role: reject it instead.
@@ -31,9 +48,15 @@ MAX_IDENTIFIER_BYTES = 63
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"  # noqa: S105 - an audience URI, not a secret
 
-# Roles PostgreSQL or Azure reserve or own. `azure_pg_admin` is the strongest role customers
-# get and `azuresu` is Microsoft's superuser; `pg_*` is PostgreSQL's reserved prefix.
-_RESERVED_ROLES = frozenset(
+# Role names PostgreSQL or Azure reserve or own (README "Reserved names" gives the sources):
+# - PostgreSQL: `public`, `none` and the CURRENT_USER family are role specifications, not
+#   names (CREATE ROLE refuses them); `pg_*` is reserved for predefined roles; `postgres`
+#   is the bootstrap superuser everywhere but Azure.
+# - Azure Flexible Server: `azure_pg_admin` (the strongest role customers get), `azuresu`
+#   and `azure_superuser` (Microsoft's superuser, named either way in Azure's docs),
+#   `replication` (its replication role), `localadmin`; and the names Azure refuses as an
+#   administrator login: admin, administrator, root, guest (with azure_* and pg_*).
+RESERVED_ROLES: Final = frozenset(
     {
         "public",
         "none",
@@ -46,9 +69,54 @@ _RESERVED_ROLES = frozenset(
         "azure_superuser",
         "replication",
         "localadmin",
+        "admin",
+        "administrator",
+        "root",
+        "guest",
     }
 )
+_RESERVED_ROLE_PREFIXES: Final = ("pg_", "azure_")
 _RESERVED_SCHEMAS = frozenset({"public", "information_schema"})
+#: Databases every server has: PostgreSQL's templates and `postgres`, Azure's
+#: `azure_maintenance` and `azure_sys` (Query Store and maintenance).
+RESERVED_DATABASES: Final = frozenset(
+    {"postgres", "template0", "template1", "azure_maintenance", "azure_sys"}
+)
+
+# Characters that display as nothing, or reorder or restyle the text around them: a name
+# holding one can look like another name in a review, a log or a terminal. Unicode
+# categories: Cc (C0, DEL, C1 controls), Cf (format: bidi overrides and isolates, zero-width
+# space/joiners, BOM, soft hyphen), Zl/Zp (line/paragraph separators), Cs (surrogates),
+# Co (private use), Cn (unassigned). Spaces other than U+0020 (Zs) too: they pass for one.
+_UNSAFE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def unsafe_text_problem(text: str) -> str | None:
+    """Why `text` may not be a name (a control, format, invisible or odd space character,
+    named by its code point), or None."""
+    for char in text:
+        category = unicodedata.category(char)
+        if category in _UNSAFE_CATEGORIES or (category == "Zs" and char != " "):
+            name = unicodedata.name(char, "")
+            label = f"U+{ord(char):04X}" + (f" {name}" if name else "")
+            kind = {
+                "Cc": "a control character",
+                "Cf": "an invisible formatting character (bidi override or zero-width)",
+                "Zs": "a space other than the plain space",
+            }.get(category, "a character that is not printable text")
+            return f"contains {kind} ({label})"
+    return None
+
+
+def fold(name: str) -> str:
+    """The form two names are compared in: NFKC-normalised and case-folded.
+
+    Entra compares display names without case, and NFKC maps look-alike compatibility forms
+    (fullwidth letters, ligatures, superscripts) onto their plain letters: `Orders` written
+    with a fullwidth O (U+FF2F) is the same name to a reader, and the same name here.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
 
 _UPN = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _REPO = r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"
@@ -61,13 +129,18 @@ _GITHUB_SUBJECT = re.compile(
 def identifier_problem(name: str) -> str | None:
     """Why `name` cannot be a PostgreSQL identifier, or None when it can.
 
-    Any character is allowed (names are always quoted), except NUL; the name must be
-    non-empty, have no leading/trailing whitespace and fit in 63 bytes of UTF-8.
+    Printable characters are allowed (names are always quoted), not those
+    `unsafe_text_problem` refuses; the name must be non-empty, have no leading/trailing
+    whitespace and fit in 63 bytes of UTF-8.
     """
     if not name:
         return "is empty"
+    if name == SECRET_PLACEHOLDER:
+        return "is a `secure:` value"
     if "\x00" in name:
         return "contains a NUL character, which PostgreSQL identifiers cannot hold"
+    if problem := unsafe_text_problem(name):
+        return problem
     if name != name.strip():
         return "has leading or trailing whitespace"
     size = len(name.encode("utf-8"))
@@ -80,10 +153,10 @@ def identifier_problem(name: str) -> str | None:
 
 
 def reserved_role_problem(name: str) -> str | None:
-    """Why `name` is reserved as a role name, or None."""
-    folded = name.casefold()
-    if folded in _RESERVED_ROLES:
-        return f"is a name PostgreSQL or Azure reserves ({folded})"
+    """Why `name` is reserved as a role name (compared as `fold` does), or None."""
+    folded = fold(name)
+    if folded in RESERVED_ROLES:
+        return f"is a role name PostgreSQL or Azure reserves ({folded})"
     if folded.startswith("pg_"):
         return "starts with pg_, a prefix PostgreSQL reserves for its own roles"
     if folded.startswith("azure_"):
@@ -91,13 +164,20 @@ def reserved_role_problem(name: str) -> str | None:
     return None
 
 
+def reserved_database_problem(name: str) -> str | None:
+    """Why `name` cannot be a managed database (compared as `fold` does), or None."""
+    if fold(name) in RESERVED_DATABASES:
+        return f"is a database PostgreSQL or Azure reserves ({fold(name)})"
+    return None
+
+
 def reserved_schema_problem(name: str) -> str | None:
     """Why `name` cannot be a managed schema, or None."""
-    folded = name.casefold()
+    folded = fold(name)
     if folded == "public":
         return (
-            "is the public schema, which Azure gives to azure_pg_admin and whose grants the "
-            "provider cannot manage there"
+            "is the public schema: Azure reserves it for azure_pg_admin, and the provider "
+            "cannot manage its grants there"
         )
     if folded in _RESERVED_SCHEMAS or folded.startswith("pg_"):
         return "is a schema PostgreSQL reserves"
@@ -105,15 +185,22 @@ def reserved_schema_problem(name: str) -> str | None:
 
 
 def is_object_id(value: str) -> bool:
-    """True when `value` is an Entra object id (a UUID in its canonical 8-4-4-4-12 form)."""
-    if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", value):
-        return False
-    uuid.UUID(value)
-    return True
+    """True when `value` is an Entra object id: a UUID in its canonical 8-4-4-4-12 form
+    (ASCII hex digits only), and not the nil UUID."""
+    return object_id_problem(value) is None
+
+
+def object_id_problem(value: str) -> str | None:
+    """Why `value` is not an Entra object id, or None."""
+    if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", value, re.ASCII):
+        return "is not an object id (a UUID like 3b9f1c2e-5a47-4d1e-9c0b-6f2a8e4d7c11)"
+    if uuid.UUID(value).int == 0:
+        return "is the nil UUID, which no Entra object has (a placeholder left in?)"
+    return None
 
 
 def is_upn(value: str) -> bool:
-    """True when `value` looks like a user principal name (`user@domain.tld`)."""
+    """True when `value` looks like a user principal name (`user@domain.tld`, ASCII)."""
     return bool(_UPN.fullmatch(value))
 
 

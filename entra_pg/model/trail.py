@@ -11,29 +11,31 @@ default (the caller opts out, visibly):
   in every managed database, with a `log_line_prefix` that names the user and database on
   every line, so each line names the Entra principal.
 
-Pure: `read_audit_trail` validates the section with the stack config's reader, and
-`trail_parameters` is the single list of server parameters that the FlexibleServer
-component declares and that the real-PostgreSQL test applies.
+Pure: `entra_pg.model.config.audit_trail` reads the section (its keys, types and bounds are
+declared with every other section in `config/spec.py`), and `trail_parameters` is the
+single list of server parameters that the FlexibleServer component declares and that the
+real-PostgreSQL test applies.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:  # the reader lives in config.py, which imports this module
-    from .config import _Reader
+from typing import Final
 
 __all__ = [
+    "ARM_ID",
     "AZURE_DEFAULT_PRELOAD",
+    "DEFAULT_PGAUDIT_LOG",
     "HIGH_VOLUME_CLASSES",
+    "LIBRARY_NAME",
     "LOG_LINE_PREFIX",
+    "MAX_RETENTION_DAYS",
+    "MIN_RETENTION_DAYS",
     "PGAUDIT_CLASSES",
+    "WORKSPACE_NAME",
     "AuditTrailConfig",
     "LogAnalyticsConfig",
     "PgauditConfig",
-    "read_audit_trail",
     "trail_parameters",
 ]
 
@@ -51,9 +53,11 @@ LOG_LINE_PREFIX: Final = "%m [%p] %quser=%u db=%d host=%h app=%a "
 #: Log Analytics retention bounds (Microsoft.OperationalInsights/workspaces retentionInDays).
 MIN_RETENTION_DAYS: Final = 30
 MAX_RETENTION_DAYS: Final = 730
-_LIBRARY = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-_WORKSPACE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]")
-_ARM_ID = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/[^/]+/[^/]+/[^/]+", re.I)
+#: Full-match patterns (case-sensitive unless said): a preload library, a workspace name,
+#: an Azure resource id (matched ignoring case, as ARM does).
+LIBRARY_NAME: Final = r"[a-z_][a-z0-9_]{0,62}"
+WORKSPACE_NAME: Final = r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]"
+ARM_ID: Final = r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/[^/]+/[^/]+/[^/]+"
 
 
 @dataclass(frozen=True)
@@ -144,132 +148,3 @@ def trail_parameters(trail: AuditTrailConfig) -> list[tuple[str, str]]:
         ("pgaudit.log_parameter", "off"),
     ]
     return params
-
-
-def read_audit_trail(r: _Reader, path: str, raw: object) -> AuditTrailConfig:
-    """Validate the `auditTrail` section; every problem goes to `r` with its path."""
-    if raw is None:
-        return AuditTrailConfig()
-    m = r.mapping(
-        path,
-        raw,
-        allowed=("enabled", "logAnalytics", "storageAccountId", "pgaudit", "preloadLibraries"),
-    )
-    if m is None:
-        return AuditTrailConfig()
-    enabled = r.boolean(f"{path}.enabled", m.get("enabled"), True)
-    log_analytics = _log_analytics(r, f"{path}.logAnalytics", m.get("logAnalytics"))
-    storage = r.string(f"{path}.storageAccountId", m.get("storageAccountId"))
-    if storage is not None and not _ARM_ID.fullmatch(storage):
-        r.issue(
-            f"{path}.storageAccountId",
-            f"{storage!r} is not an Azure resource id",
-            "give /subscriptions/<id>/resourceGroups/<rg>/providers/"
-            "Microsoft.Storage/storageAccounts/<name>",
-        )
-        storage = None
-    pgaudit = _pgaudit(r, f"{path}.pgaudit", m.get("pgaudit"))
-    preload = AZURE_DEFAULT_PRELOAD
-    if m.get("preloadLibraries") is not None:
-        items = r.sequence(f"{path}.preloadLibraries", m.get("preloadLibraries"))
-        libs = []
-        for i, item in enumerate(items):
-            lib = r.string(f"{path}.preloadLibraries[{i}]", item)
-            if lib is not None and not _LIBRARY.fullmatch(lib):
-                r.issue(
-                    f"{path}.preloadLibraries[{i}]",
-                    f"{lib!r} is not a library name",
-                    "use Azure's names, e.g. pg_cron, pg_stat_statements",
-                )
-            elif lib is not None:
-                libs.append(lib)
-        preload = tuple(libs)
-    if not enabled and (m.get("pgaudit") is not None or m.get("logAnalytics") is not None):
-        r.issue(
-            f"{path}.enabled",
-            "the audit trail is off, yet logAnalytics or pgaudit settings are given",
-            "remove them, or remove enabled: false",
-        )
-    return AuditTrailConfig(
-        enabled=enabled,
-        log_analytics=log_analytics,
-        storage_account_id=storage,
-        pgaudit=pgaudit,
-        preload_libraries=preload,
-    )
-
-
-def _log_analytics(r: _Reader, path: str, raw: object) -> LogAnalyticsConfig:
-    if raw is None:
-        return LogAnalyticsConfig()
-    m = r.mapping(path, raw, allowed=("workspaceId", "workspaceName", "retentionDays"))
-    if m is None:
-        return LogAnalyticsConfig()
-    workspace_id = r.string(f"{path}.workspaceId", m.get("workspaceId"))
-    if workspace_id is not None and not _ARM_ID.fullmatch(workspace_id):
-        r.issue(
-            f"{path}.workspaceId",
-            f"{workspace_id!r} is not an Azure resource id",
-            "give /subscriptions/<id>/resourceGroups/<rg>/providers/"
-            "Microsoft.OperationalInsights/workspaces/<name>",
-        )
-        workspace_id = None
-    name = r.string(f"{path}.workspaceName", m.get("workspaceName"))
-    if name is not None and not _WORKSPACE_NAME.fullmatch(name):
-        r.issue(
-            f"{path}.workspaceName",
-            f"{name!r} is not a valid workspace name",
-            "use 4-63 letters, digits and hyphens, starting and ending with a letter or digit",
-        )
-        name = None
-    if m.get("workspaceId") is not None and (
-        m.get("workspaceName") is not None or m.get("retentionDays") is not None
-    ):
-        r.issue(
-            path,
-            "workspaceId references an existing workspace; workspaceName and retentionDays "
-            "are for a workspace the stack creates",
-            "keep workspaceId alone, or drop it to create a workspace",
-        )
-    retention = r.integer(
-        f"{path}.retentionDays",
-        m.get("retentionDays"),
-        MIN_RETENTION_DAYS,
-        MIN_RETENTION_DAYS,
-        MAX_RETENTION_DAYS,
-    )
-    return LogAnalyticsConfig(
-        workspace_id=workspace_id, workspace_name=name, retention_days=retention
-    )
-
-
-def _pgaudit(r: _Reader, path: str, raw: object) -> PgauditConfig:
-    if raw is None:
-        return PgauditConfig()
-    m = r.mapping(path, raw, allowed=("enabled", "log", "allowHighVolume"))
-    if m is None:
-        return PgauditConfig()
-    enabled = r.boolean(f"{path}.enabled", m.get("enabled"), True)
-    allow_high = r.boolean(f"{path}.allowHighVolume", m.get("allowHighVolume"), False)
-    classes: tuple[str, ...] = DEFAULT_PGAUDIT_LOG
-    if m.get("log") is not None:
-        chosen: list[str] = []
-        for i, item in enumerate(r.sequence(f"{path}.log", m.get("log"))):
-            value = r.choice(f"{path}.log[{i}]", item, PGAUDIT_CLASSES, "")
-            if value and value not in chosen:
-                chosen.append(value)
-        if not chosen and enabled:
-            r.issue(
-                f"{path}.log",
-                "no statement class to log",
-                "list at least one class (default: role, ddl), or set enabled: false",
-            )
-        loud = sorted(set(chosen) & HIGH_VOLUME_CLASSES)
-        if loud and not allow_high:
-            r.issue(
-                f"{path}.log",
-                f"{', '.join(loud)} log every query or call (gigabytes a day on a busy server)",
-                f"set {path}.allowHighVolume: true to opt in, or log role and ddl only",
-            )
-        classes = tuple(chosen) or DEFAULT_PGAUDIT_LOG
-    return PgauditConfig(enabled=enabled, log=classes, allow_high_volume=allow_high)

@@ -1,0 +1,57 @@
+"""Parse and validate the stack config (namespace `entra-postgres`) into frozen objects.
+
+`parse_stack_config` is pure: it takes the namespace's keys as plain Python values (what
+`Pulumi.<stack>.yaml` holds under `entra-postgres:`) and returns a `StackConfig`, or raises
+`ConfigError` listing every problem with its config path and the fix. Nothing is declared
+before this succeeds.
+
+Layout: `spec` declares every section's keys, types, defaults and bounds (the one source
+the JSON Schema is generated from); `reader` reads values by those declarations; one module
+per section (`server`, `entra`, `databases`, `profiles`, `principals`, `local`) adds the
+checks a type cannot express; `cross` checks across sections; `parse` ties them together;
+`types` holds the frozen results.
+"""
+
+from .parse import NAMESPACE, parse_access_spec, parse_stack_config
+from .server import MAX_FIREWALL_ADDRESSES
+from .types import (
+    CREATED_KINDS,
+    AccessSpec,
+    AdminGroupConfig,
+    CatalogConfig,
+    DatabaseConfig,
+    FederatedCredential,
+    FirewallRule,
+    GrantConfig,
+    LocalConfig,
+    NetworkConfig,
+    PipelineConfig,
+    PrincipalConfig,
+    PrincipalKind,
+    ServerConfig,
+    StackConfig,
+    Target,
+)
+
+__all__ = [
+    "CREATED_KINDS",
+    "MAX_FIREWALL_ADDRESSES",
+    "NAMESPACE",
+    "AccessSpec",
+    "AdminGroupConfig",
+    "CatalogConfig",
+    "DatabaseConfig",
+    "FederatedCredential",
+    "FirewallRule",
+    "GrantConfig",
+    "LocalConfig",
+    "NetworkConfig",
+    "PipelineConfig",
+    "PrincipalConfig",
+    "PrincipalKind",
+    "ServerConfig",
+    "StackConfig",
+    "Target",
+    "parse_access_spec",
+    "parse_stack_config",
+]
