@@ -38,6 +38,7 @@ from .model import AZURE_ROLES, AuditModel, EntraLabel, parse_entra_label
 from .render import render_json, render_markdown, render_table, summary_line
 from .report import AuditReport, build_report, run_audit
 from .rows import (
+    SAMPLE_SIZE,
     AclEntry,
     CatalogSnapshot,
     ColumnGroup,
@@ -57,6 +58,7 @@ from .rows import (
 __all__ = [
     "AZURE_ROLES",
     "CATEGORIES",
+    "SAMPLE_SIZE",
     "ENTRA_SCOPE",
     "AcceptFileError",
     "AcceptedFinding",

@@ -171,14 +171,21 @@ def _render_statements(statements: Sequence[FixStatement]) -> str:
 def psql_connect(database: str) -> str:
     """A psql `\\connect` line to `database`, keeping host, port and user.
 
-    The name goes in a conninfo string (`dbname='...'`, libpq quoting: backslash before `'`
-    and `\\`), which goes in one single-quoted psql argument (psql quoting: `''` for a
-    quote, backslash escapes, which also write every unsafe byte as octal so the line stays
-    one visible line). Inside single quotes psql expands no variable and runs no backtick.
+    Three layers of quoting, innermost first:
+    - libpq: the name goes in a conninfo string, `dbname='...'`, with a backslash before
+      `'` and `\\`;
+    - psql's SQL-identifier pass: `\\connect` reads its arguments the way it reads SQL
+      identifiers (psqlscanslash.l, OT_SQLIDHACK: double quotes are removed, `""` inside
+      them is one `"`), so the conninfo is wrapped in `"` with inner `"` doubled;
+    - psql's argument quoting: one single-quoted argument, `''` for a quote, `\\\\` for a
+      backslash, and every character `textsafe.visible` would escape written as octal
+      escapes of its UTF-8 bytes, so the line stays one visible line. Inside single quotes
+      psql expands no variable and runs no backtick command.
     """
     conninfo = "dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    identifier = '"' + conninfo.replace('"', '""') + '"'
     out: list[str] = []
-    for char in conninfo:
+    for char in identifier:
         if char == "'":
             out.append("''")
         elif char == "\\":
