@@ -58,8 +58,8 @@ from .rows import (
 __all__ = [
     "AZURE_ROLES",
     "CATEGORIES",
-    "SAMPLE_SIZE",
     "ENTRA_SCOPE",
+    "SAMPLE_SIZE",
     "AcceptFileError",
     "AcceptedFinding",
     "Acknowledgement",
