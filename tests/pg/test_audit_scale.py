@@ -15,16 +15,20 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from psycopg import sql
 
 from entra_pg.audit import SAMPLE_SIZE, fix_script, render_markdown
 from entra_pg.audit.catalog import CLUSTER_QUERIES, DATABASE_QUERIES
 from entra_pg.audit.findings import psql_connect
 from entra_pg.audit.render import COMMENT_LIMIT, SUMMARY_LIMIT
+from entra_pg.cli import main
 from entra_pg.model.identifiers import quote_ident as q
 from tests.pg.test_audit import (
     BILLING,
@@ -294,3 +298,63 @@ def test_markdown_fits_a_comment_and_a_job_summary_whatever_the_number_of_findin
     assert comment.count("<details>") == comment.count("</details>")
     assert "the fix SQL" in comment  # left out whole, never cut mid-statement
     assert "Cut to fit" not in full
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_help_names_exit_codes_examples_and_the_fix_script(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["audit", "--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    for text in ("exit codes:", "2  drift found", "examples:", "--sql-file", "psql -f"):
+        assert text in out, text
+
+
+def test_cli_writes_the_fix_script_and_the_full_report_and_prints_a_comment(
+    server: Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    server.run(f"GRANT TRUNCATE ON {q(SALES)}.orders TO {q(READER)}")
+    fix, full = tmp_path / "fix.sql", tmp_path / "report.md"
+    code, out, err = server.cli(
+        capsys,
+        "--dsn",
+        server.dsn,
+        "--exit-code",
+        "--markdown",
+        "comment",
+        "--sql-file",
+        str(fix),
+        "--report-file",
+        str(full),
+    )
+    assert (code, err) == (2, "")
+    assert len(out) < COMMENT_LIMIT
+    script = fix.read_text(encoding="utf-8")
+    assert script.startswith("-- entra-pg audit fix script")
+    assert f'REVOKE TRUNCATE ON TABLE {q(SALES)}."orders" FROM {q(READER)};' in script
+    assert "\\connect -reuse-previous=on" in script
+    assert full.read_text(encoding="utf-8").startswith("## entra-pg audit: stack")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_goes_to_stderr_only_when_it_is_a_terminal(
+    server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = server.cli(capsys, "--dsn", server.dsn, "--json")
+    assert (code, err) == (0, "")  # a pipe: silent
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code, _, _ = server.cli(capsys, "--dsn", server.dsn, "--json")
+    assert code == 0
+    shown = terminal.getvalue()
+    assert "reading database" in shown
+    assert "(2/2)" in shown
+    assert shown.endswith("\r\x1b[K")  # the line is cleared when the audit is done
