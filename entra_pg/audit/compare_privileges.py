@@ -19,6 +19,7 @@ from typing import Final
 from psycopg import sql
 
 from entra_pg.model import PUBLIC
+from entra_pg.textsafe import sql_literal
 
 from .compare_context import Context
 from .findings import Category, FixStatement
@@ -432,13 +433,12 @@ def check_objects(ctx: Context, detail: DatabaseSnapshot) -> None:
             for ref in owned.objects.sample
         ]
         if not owned.objects.complete:
-            fix.append(
+            # Too many to list: one loop over exactly those objects, on the server.
+            fix = [
                 FixStatement(
-                    database,
-                    f"-- and {owned.objects.count - len(owned.objects.sample)} more owned by "
-                    "the same role: run the audit again after this fix to list them",
+                    database, _owner_loop(owned.target, owned.schema, owned.owner, owner_role)
                 )
-            )
+            ]
         _owner(ctx, shown, owned.owner, owner_role, fix, database, owned.objects.count, listed)
 
     extra: list[PrivilegeGroup] = []
@@ -460,6 +460,56 @@ def check_objects(ctx: Context, detail: DatabaseSnapshot) -> None:
     lacking = [g for g in detail.lacking if g.schema in managed]
     for group in _merged(lacking, totals):
         _object_finding(ctx, database, group, totals, "missing", grantable=False)
+
+
+_OWNED_RELATIONS: Final = (
+    "SELECT c.oid::regclass::text AS obj, CASE c.relkind WHEN 'v' THEN 'VIEW' "
+    "WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' "
+    "WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS keyword FROM pg_class c "
+    "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = {schema}) "
+    "AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = {owner}) "
+    "AND c.relkind IN ({kinds}) "
+    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+    "AND d.objid = c.oid AND (d.deptype = 'e' OR (d.refclassid = 'pg_class'::regclass "
+    "AND d.deptype IN ('a', 'i'))))"
+)
+_OWNED_ROUTINES: Final = (
+    "SELECT p.oid::regprocedure::text AS obj, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' "
+    "WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END AS keyword FROM pg_proc p "
+    "WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = {schema}) "
+    "AND p.proowner = (SELECT oid FROM pg_roles WHERE rolname = {owner}) "
+    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass "
+    "AND d.objid = p.oid AND d.deptype = 'e')"
+)
+
+
+def _owner_loop(target: PrivilegeTarget, schema: str, owner: str, owner_role: str) -> str:
+    """One `DO` block giving every object of a type in a schema owned by `owner` to the
+    owner role: the same objects the audit counted (extension members and column-owned
+    sequences left out), named by the server itself (`regclass`, `regprocedure`).
+
+    The names are literals inside the block (visible quoting); the dollar-quote tag is
+    chosen so that no name can end the block."""
+    if target == "function":
+        query = sql.SQL(_OWNED_ROUTINES).format(
+            schema=sql_literal(schema), owner=sql_literal(owner)
+        )
+    else:
+        kinds = "'S'" if target == "sequence" else "'r', 'p', 'v', 'm', 'f'"
+        query = sql.SQL(_OWNED_RELATIONS).format(
+            schema=sql_literal(schema), owner=sql_literal(owner), kinds=sql.SQL(kinds)
+        )
+    body = render(
+        sql.SQL(
+            "DECLARE r record; BEGIN FOR r IN {} LOOP "
+            "EXECUTE format('ALTER %s %s OWNER TO %I', r.keyword, r.obj, {}); END LOOP; END"
+        ).format(query, sql_literal(owner_role))
+    )
+    tag, n = "$fix$", 0
+    while tag in body:
+        n += 1
+        tag = f"$fix{n}$"
+    return f"DO {tag} {body} {tag};"
 
 
 def _bare(ref: ObjectRef) -> sql.Composable:

@@ -33,6 +33,7 @@ from entra_pg.model.identifiers import quote_ident as q
 from tests.pg.test_audit import (
     BILLING,
     DB,
+    MIGRATOR,
     OWNER,
     READ_CAP,
     READER,
@@ -358,3 +359,23 @@ def test_progress_goes_to_stderr_only_when_it_is_a_terminal(
     assert "reading database" in shown
     assert "(2/2)" in shown
     assert shown.endswith("\r\x1b[K")  # the line is cleared when the audit is done
+
+
+def test_many_objects_with_the_wrong_owner_are_reassigned_by_one_loop(server: Server) -> None:
+    # The migrator forgot `SET ROLE <owner>` for a whole batch: more objects than listed.
+    server.cluster.query(
+        "DO $$ BEGIN FOR i IN 1 .. 60 LOOP "
+        "EXECUTE format('CREATE TABLE billing.%I (id int)', 'mine ' || i); END LOOP; END $$",
+        dbname=DB,
+        role=MIGRATOR,
+    )
+    report = server.audit()
+    (owner,) = [f for f in report.findings if f.kind == "owner"]
+    assert (owner.role, owner.count, len(owner.objects)) == (MIGRATOR, 60, SAMPLE_SIZE)
+    assert owner.object == "60 of 61 tables in schema billing"
+    (statement,) = owner.fix
+    assert statement.sql.startswith("DO $fix$ ")
+    for finding in report.findings:
+        server.apply_fix(finding)
+    after = server.audit()
+    assert after.clean, describe(after)
