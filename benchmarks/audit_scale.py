@@ -108,13 +108,15 @@ def ldap2pg_config(cluster: PgCluster, roles: int) -> dict[str, Any]:
 
 def measure(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
     """Run argv; return (seconds, peak MB, stdout)."""
-    out = cwd / "stdout.txt"
-    with out.open("w") as handle:
+    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
+    # Files, not pipes: a tool that writes much (ldap2pg logs every planned query) would
+    # block on a full pipe while we wait for it.
+    with out.open("w") as handle, err.open("w") as errors:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=handle, stderr=subprocess.PIPE, env=env, cwd=cwd)
+        proc = subprocess.Popen(argv, stdout=handle, stderr=errors, env=env, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    stderr = err.read_text(errors="replace")
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1, 2):
         raise RuntimeError(f"{argv[0]} exited {code}: {stderr[-2000:]}")
