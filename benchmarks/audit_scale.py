@@ -11,9 +11,9 @@ the schema's capability role). Then, side by side on that cluster:
   inspection of roles and privileges, and its diff; nothing is applied).
 
 Each tool runs in its own process: time is wall-clock, peak memory is the process's max
-RSS (os.wait4). Query counts come from a separate run of each tool with `log_statement`
-on for its role, counted in the server log. Prints the figures and the ratios
-entra-pg / ldap2pg; the ratios are what to compare across machines.
+RSS (GNU time, Debian package `time`). Query counts come from a separate run of each
+tool with `log_statement` on for its role, counted in the server log. Prints the figures
+and the ratios entra-pg / ldap2pg; the ratios are what to compare across machines.
 
     bash benchmarks/audit_setup.sh                     # ldap2pg 5.9 in its own venv
     .venv/bin/python benchmarks/audit_scale.py         # 10000 and 50000 tables, 1000 roles
@@ -107,20 +107,28 @@ def ldap2pg_config(cluster: PgCluster, roles: int) -> dict[str, Any]:
 
 
 def measure(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
-    """Run argv; return (seconds, peak MB, stdout)."""
-    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
+    """Run argv; return (seconds, peak MB, stdout).
+
+    Peak memory is GNU time's max RSS of the tool alone: a child forked straight from this
+    process would start with this process's pages counted (its max RSS never reads lower
+    than ours), so a small `time` process forks it instead."""
+    out, err, rss = cwd / "stdout.txt", cwd / "stderr.txt", cwd / "maxrss.txt"
     # Files, not pipes: a tool that writes much (ldap2pg logs every planned query) would
     # block on a full pipe while we wait for it.
     with out.open("w") as handle, err.open("w") as errors:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=handle, stderr=errors, env=env, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)
+        code = subprocess.call(
+            ["/usr/bin/time", "-f", "%M", "-o", str(rss), *argv],
+            stdout=handle,
+            stderr=errors,
+            env=env,
+            cwd=cwd,
+        )
         elapsed = time.perf_counter() - start
-    stderr = err.read_text(errors="replace")
-    code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1, 2):
-        raise RuntimeError(f"{argv[0]} exited {code}: {stderr[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024, out.read_text()
+        raise RuntimeError(f"{argv[0]} exited {code}: {err.read_text(errors='replace')[-2000:]}")
+    peak_kb = int(rss.read_text().split()[-1])
+    return elapsed, peak_kb / 1024, out.read_text()
 
 
 def count_queries(cluster: PgCluster, role: str, run: Any) -> int:

@@ -102,6 +102,9 @@ class ReadOnlySession:
         conn.autocommit = True
         conn.execute("SET default_transaction_read_only = on")
         conn.execute("SET statement_timeout = '300s'")
+        # The objects are aggregated on the server: let its sorts (a few bytes per ACL
+        # entry) stay in memory instead of spilling to disk. Allocated only as needed.
+        conn.execute("SET work_mem = '256MB'")
         conn.autocommit = False
         conn.read_only = True
         conn.isolation_level = IsolationLevel.REPEATABLE_READ
