@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Set up the peer of the audit benchmark: ldap2pg 5.9 from PyPI in its own virtualenv
 # (benchmarks/.venv-ldap2pg), never in the project's test dependencies. Its python-ldap
-# dependency builds against Debian's libldap2-dev and libsasl2-dev. Idempotent.
+# dependency builds against Debian's libldap2-dev and libsasl2-dev; GNU time measures
+# peak memory. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! dpkg -s libldap2-dev libsasl2-dev >/dev/null 2>&1; then
+if ! dpkg -s libldap2-dev libsasl2-dev time >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libldap2-dev libsasl2-dev >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libldap2-dev libsasl2-dev time >/dev/null
   else
-    echo "audit_setup: install libldap2-dev and libsasl2-dev (Debian) first" >&2
+    echo "audit_setup: install libldap2-dev, libsasl2-dev and time (Debian) first" >&2
     exit 1
   fi
 fi

@@ -20,8 +20,9 @@ Contract, for every function here:
   `unescape(visible(s)) == s`.
 - `visible` is the terminal form (one line, nothing else changed; rich must still get it
   as `Text`, never as markup). `sql_comment` is safe inside a `--` line comment and a
-  `/* */` block comment. `markdown_text` is safe in GitHub-flavoured Markdown paragraphs,
-  list items and table cells (no markup, no HTML, no autolinked @mention).
+  `/* */` block comment. `markdown_text` is safe inside a line of GitHub-flavoured
+  Markdown (after a list marker, in a heading, a paragraph or a table cell; not at the
+  start of a line): no markup, no HTML, no autolinked @mention.
   `markdown_fence` chooses a code fence that the (already visible) text cannot close.
 - `sql_identifier` / `sql_literal` quote for printed SQL through psycopg's `sql` module,
   which renders without a connection. They differ from psycopg only for text holding a
@@ -125,11 +126,13 @@ def sql_comment(text: str) -> str:
 
 # --------------------------------------------------------------------------- Markdown
 
-# Everything GitHub-flavoured Markdown may read as syntax, plus HTML. `@` starts a mention
-# (a role named `@org/team` would notify a team from a PR comment), `:` emoji shortcodes
-# are harmless and kept.
-_MARKDOWN_SPECIAL: Final = frozenset("\\`*_{}[]()<>#+-.!|~^=$@&\"'")
-_HTML_ENTITY: Final = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "@": "&#64;", '"': "&quot;"}
+# What GitHub-flavoured Markdown reads as inline syntax, plus HTML: emphasis, code, links
+# and images (`[`, `!`), autolinks and tags (`<`), table cells (`|`), strikethrough,
+# footnotes and math (`$`), entities (`&`). `@` starts a mention (a role named `@org/team`
+# would notify a team from a PR comment). Block syntax (`#`, `-`, `>` ...) only counts at
+# the start of a line, where this text is never put; `#` is escaped anyway (issue refs).
+_MARKDOWN_SPECIAL: Final = frozenset("\\`*_[]<>#!|~^$@&")
+_HTML_ENTITY: Final = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "@": "&#64;"}
 
 
 def markdown_text(text: str) -> str:

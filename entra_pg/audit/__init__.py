@@ -6,8 +6,10 @@ category missing, extra, dangerous or orphan, with the SQL that would fix it (pr
 review, never run).
 
 Layers, each usable on its own:
-- `read_catalog(connector, databases) -> CatalogSnapshot` (catalog.py): the server side;
-- `compare(AuditModel, CatalogSnapshot) -> list[Finding]` (compare.py): pure;
+- `read_catalog(connector, databases) -> CatalogSnapshot` (catalog.py, queries.py, rows.py):
+  the server side, aggregated per schema on the server so memory follows roles and schemas;
+- `compare(AuditModel, CatalogSnapshot) -> list[Finding]` (compare*.py): pure, findings
+  grouped by role, privilege, object type and schema, fixes composed in sqltext.py;
 - `load_acknowledgements(path)` (accept.py): intended findings, each with a reason, that
   `run_audit` / `build_report` report as accepted rather than as drift;
 - `run_audit` / `build_report` -> `AuditReport` (report.py), rendered by render.py;
@@ -22,21 +24,8 @@ from .accept import (
     load_acknowledgements,
     parse_acknowledgements,
 )
-from .catalog import (
-    AclEntry,
-    CatalogSnapshot,
-    Connector,
-    DatabaseRow,
-    DatabaseSnapshot,
-    DefaultAclRow,
-    MembershipRow,
-    ObjectRow,
-    ReadOnlySession,
-    RoleRow,
-    SchemaRow,
-    read_catalog,
-)
-from .compare import AZURE_ROLES, AuditModel, EntraLabel, compare, parse_entra_label
+from .catalog import Connector, ReadOnlySession, read_catalog
+from .compare import compare
 from .connect import (
     ENTRA_SCOPE,
     ConnectionSetupError,
@@ -45,13 +34,32 @@ from .connect import (
     scrub_dsn,
 )
 from .findings import CATEGORIES, Category, Finding, FixStatement, fix_script, summarize
+from .model import AZURE_ROLES, AuditModel, EntraLabel, parse_entra_label
 from .render import render_json, render_markdown, render_table, summary_line
 from .report import AuditReport, build_report, run_audit
+from .rows import (
+    SAMPLE_SIZE,
+    AclEntry,
+    CatalogSnapshot,
+    ColumnGroup,
+    DatabaseRow,
+    DatabaseSnapshot,
+    DefaultAclRow,
+    MembershipRow,
+    ObjectRef,
+    ObjectSet,
+    OwnerGroup,
+    PrivilegeGroup,
+    RoleRow,
+    SchemaRow,
+    SchemaTotal,
+)
 
 __all__ = [
     "AZURE_ROLES",
     "CATEGORIES",
     "ENTRA_SCOPE",
+    "SAMPLE_SIZE",
     "AcceptFileError",
     "AcceptedFinding",
     "Acknowledgement",
@@ -60,6 +68,7 @@ __all__ = [
     "AuditReport",
     "CatalogSnapshot",
     "Category",
+    "ColumnGroup",
     "ConnectionSetupError",
     "Connector",
     "DatabaseRow",
@@ -71,10 +80,14 @@ __all__ = [
     "Finding",
     "FixStatement",
     "MembershipRow",
-    "ObjectRow",
+    "ObjectRef",
+    "ObjectSet",
+    "OwnerGroup",
+    "PrivilegeGroup",
     "ReadOnlySession",
     "RoleRow",
     "SchemaRow",
+    "SchemaTotal",
     "apply_acknowledgements",
     "build_report",
     "compare",

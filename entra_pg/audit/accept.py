@@ -6,15 +6,21 @@ and saying why they are intended:
 
     - role: azure_maintenance_*       # fnmatch glob on the finding's role (required)
       category: extra                 # missing | extra | dangerous | orphan (optional)
+      kind: login-role                # the finding's kind, e.g. grant-option (optional)
       privilege: LOGIN                # glob on the privilege column, case-insensitive
       object: role azure_maintenance* # glob on the object column (optional)
       reason: created by Azure for maintenance, not by us   # required, non-empty
 
 Every given field must match (omitted ones match anything). Globs match the whole text as
-the report shows it (`MEMBER OF pg_monitor`, `table sales.orders`); role and object are
-case-sensitive, like PostgreSQL names. A finding matched by an entry leaves the findings and
-is reported as accepted, with the reason of the first entry that matches it. An entry that
-matches no finding is reported as unused, so stale ones get removed.
+the report shows it (`MEMBER OF pg_monitor`, `table sales.orders`,
+`all 200 tables in schema sales`); role and object are case-sensitive, like PostgreSQL
+names. Grant and admin options are named in the privilege column, so they can be matched
+apart from the plain privilege: `GRANT OPTION FOR SELECT` (an intended privilege held
+with the option), `SELECT WITH GRANT OPTION` (a privilege beyond the model, with it),
+`ADMIN OPTION FOR orders_read`, `MEMBER OF orders_owner WITH ADMIN OPTION`. A finding
+matched by an entry leaves the findings and is reported as accepted, with the reason of
+the first entry that matches it. An entry that matches no finding is reported as unused,
+so stale ones get removed.
 
 A file that cannot be read or parsed, or an entry with a missing field, an unknown key or a
 bad value, raises `AcceptFileError` naming the file and the entry (numbered from 1).
@@ -40,7 +46,7 @@ from entra_pg.inputfiles import (
     read_text,
 )
 
-from .findings import CATEGORIES, Category, Finding
+from .findings import CATEGORIES, KINDS, Category, Finding
 
 __all__ = [
     "ACCEPT_KEYS",
@@ -53,7 +59,7 @@ __all__ = [
 ]
 
 #: The keys an entry may have; `role` and `reason` are required.
-ACCEPT_KEYS: Final = ("role", "category", "privilege", "object", "reason")
+ACCEPT_KEYS: Final = ("role", "category", "kind", "privilege", "object", "reason")
 _REQUIRED: Final = ("role", "reason")
 
 
@@ -68,6 +74,7 @@ class Acknowledgement:
     Attributes:
         role: glob on `Finding.role` (case-sensitive).
         category: the finding's category, or None for any.
+        kind: the finding's kind (`KINDS`), or None for any.
         privilege: glob on `Finding.privilege` (case-insensitive), or None for any.
         object: glob on `Finding.object` (case-sensitive), or None for any.
         reason: why findings matching it are intended.
@@ -78,6 +85,7 @@ class Acknowledgement:
 
     role: str
     category: Category | None
+    kind: str | None
     privilege: str | None
     object: str | None
     reason: str
@@ -96,6 +104,7 @@ class Acknowledgement:
         fields = {
             "role": self.role,
             "category": self.category,
+            "kind": self.kind,
             "privilege": self.privilege,
             "object": self.object,
         }
@@ -104,6 +113,8 @@ class Acknowledgement:
     def matches(self, finding: Finding) -> bool:
         """Every given field matches the finding."""
         if self.category is not None and finding.category != self.category:
+            return False
+        if self.kind is not None and finding.kind != self.kind:
             return False
         if not fnmatchcase(finding.role, self.role):
             return False
@@ -121,6 +132,7 @@ class Acknowledgement:
             "line": self.line,
             "role": self.role,
             "category": self.category,
+            "kind": self.kind,
             "privilege": self.privilege,
             "object": self.object,
             "reason": self.reason,
@@ -248,9 +260,13 @@ def _entry(raw: Any, source: str, index: int, line: int | None) -> Acknowledgeme
         raise AcceptFileError(
             f"{where}: unknown category {category!r}; use one of {', '.join(CATEGORIES)}"
         )
+    kind = values.get("kind")
+    if kind is not None and kind not in KINDS:
+        raise AcceptFileError(f"{where}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     return Acknowledgement(
         role=values["role"],
         category=category,
+        kind=kind,
         privilege=values.get("privilege"),
         object=values.get("object"),
         reason=values["reason"],

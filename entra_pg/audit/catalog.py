@@ -5,60 +5,75 @@ Contract:
   one per database to inspect, each read-only (`SET default_transaction_read_only = on`,
   then a `READ ONLY`, `REPEATABLE READ` transaction that is rolled back): it never writes,
   and every query of a session sees one consistent state.
-- A bounded number of queries: `CLUSTER_QUERIES` for the cluster, `DATABASE_QUERIES` per
-  database, however many objects there are. ACLs are exploded server-side with `aclexplode`
-  (a NULL ACL stands for the built-in default: `acldefault`), one row per privilege.
+- A constant number of queries: `CLUSTER_QUERIES` for the cluster, `DATABASE_QUERIES` per
+  database, however many objects there are (queries.py holds their text).
+- Bounded memory: objects and columns are aggregated on the server per (schema, object
+  type, grantee, privilege) with a count and a sample of `SAMPLE_SIZE` names (rows.py), so
+  what the client holds grows with roles and schemas, never with tables.
 - Cluster-wide: roles and their attributes (`pg_roles`), memberships (`pg_auth_members`),
-  `pgaadauth` security labels on roles (`pg_shseclabel`, the shared half of `pg_seclabels`,
-  read directly because `pg_seclabels.objname` holds quoted names), databases with owner
-  and ACL (`pg_database`).
-- Per database: non-system schemas with owner and ACL; every table, view, sequence and
-  routine of the given managed schemas, and those of other schemas that carry an explicit
-  ACL; all default ACLs (`pg_default_acl`). Objects that belong to an extension are left
-  out (the extension's script owns them, not the model).
-- PUBLIC appears as the grantee `public` (the model's spelling): no role can have that
-  name, so it is unambiguous.
-
-The snapshot is plain frozen data: tests build it from real reads and may replace parts
-(e.g. inject a `pgaadauth` label row, which plain PostgreSQL cannot store without the
-Azure-only label provider) before comparing.
+  `pgaadauth` security labels on roles (`pg_shseclabel`), databases with owner and ACL.
+- Per database: non-system schemas with owner and ACL; the tables, views, sequences and
+  routines of the managed schemas, and those of other schemas that carry an explicit ACL;
+  column privileges of every non-system schema; all default ACLs (`pg_default_acl`).
+  Objects that belong to an extension are left out (the extension's script owns them).
+- PUBLIC appears as the grantee `public` (the model's spelling).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol, cast
 
 import psycopg
 from psycopg import IsolationLevel
 
+from . import queries
+from .rows import (
+    SAMPLE_SIZE,
+    AclEntry,
+    CatalogSnapshot,
+    ColumnGroup,
+    DatabaseRow,
+    DatabaseSnapshot,
+    DefaultAclRow,
+    MembershipRow,
+    ObjectRef,
+    ObjectSet,
+    OwnerGroup,
+    PrivilegeGroup,
+    PrivilegeTarget,
+    RoleRow,
+    SchemaRow,
+    SchemaTotal,
+)
+
 __all__ = [
     "CLUSTER_QUERIES",
     "DATABASE_QUERIES",
-    "AclEntry",
-    "CatalogSnapshot",
     "Connector",
-    "DatabaseRow",
-    "DatabaseSnapshot",
-    "DefaultAclRow",
-    "MembershipRow",
-    "ObjectRow",
-    "PrivilegeTarget",
+    "ExpectedGrant",
     "ReadOnlySession",
-    "RoleRow",
-    "SchemaRow",
     "read_catalog",
     "read_database",
 ]
 
 #: Queries the cluster-wide read runs (session, roles, memberships, labels, databases).
 CLUSTER_QUERIES: Final = 5
-#: Queries each database read runs (session, schemas, relations, routines, default ACLs).
+#: Queries each database read runs (session, schemas, objects, columns, default ACLs).
 DATABASE_QUERIES: Final = 5
 
-#: How an object's privileges are named: the model's object types.
-PrivilegeTarget = Literal["table", "sequence", "function"]
+#: (schema, object type, grantee, privilege): a grant to look for on every object of a
+#: type in a schema; the reader returns the objects lacking it.
+ExpectedGrant = tuple[str, PrivilegeTarget, str, str]
+
+_DEFAULT_ACL_TYPES: Final = {
+    "r": "table",
+    "S": "sequence",
+    "f": "function",
+    "T": "type",
+    "n": "schema",
+}
 
 
 class Connector(Protocol):
@@ -73,305 +88,49 @@ class Connector(Protocol):
         ...
 
 
-@dataclass(frozen=True, order=True)
-class AclEntry:
-    """One privilege in an ACL (a row of `aclexplode`).
+class ReadOnlySession:
+    """A connection made read-only for the audit; counts the queries run through it.
 
-    Attributes:
-        grantee: the role holding it; `public` for PUBLIC.
-        privilege: `SELECT`, `USAGE`, `CONNECT`, `TEMPORARY`, `EXECUTE`, ...
-        grantable: held WITH GRANT OPTION.
+    The session default is read-only (`default_transaction_read_only = on`) and every
+    transaction is `READ ONLY, REPEATABLE READ` (one consistent view of the catalogs), so
+    even a statement sent by mistake could not write. `close()` rolls back and closes.
     """
 
-    grantee: str
-    privilege: str
-    grantable: bool = False
+    def __init__(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+        self.conn = conn
+        self.queries = 0
+        conn.autocommit = True
+        conn.execute("SET default_transaction_read_only = on")
+        conn.execute("SET statement_timeout = '300s'")
+        # The objects are aggregated on the server: let its sorts (a few bytes per ACL
+        # entry) stay in memory instead of spilling to disk. Allocated only as needed.
+        conn.execute("SET work_mem = '256MB'")
+        conn.autocommit = False
+        conn.read_only = True
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+
+    def rows(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Run one catalog query and return its rows."""
+        self.queries += 1
+        # The statements are the fixed literals of queries.py, never composed at run time.
+        query = cast("Any", statement)
+        return self.conn.execute(query, params).fetchall()
+
+    def close(self) -> None:
+        """Roll the read-only transaction back (there is nothing to keep) and close."""
+        try:
+            self.conn.rollback()
+        finally:
+            self.conn.close()
 
 
-@dataclass(frozen=True)
-class RoleRow:
-    """A role and the attributes the audit cares about (`pg_roles`)."""
-
-    name: str
-    oid: int
-    login: bool = False
-    inherit: bool = True
-    superuser: bool = False
-    create_role: bool = False
-    create_db: bool = False
-    replication: bool = False
-    bypass_rls: bool = False
-
-    def dangerous_attributes(self) -> tuple[str, ...]:
-        """SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS: those it holds."""
-        flags = (
-            ("SUPERUSER", self.superuser),
-            ("CREATEROLE", self.create_role),
-            ("CREATEDB", self.create_db),
-            ("REPLICATION", self.replication),
-            ("BYPASSRLS", self.bypass_rls),
-        )
-        return tuple(name for name, held in flags if held)
-
-
-@dataclass(frozen=True, order=True)
-class MembershipRow:
-    """`member` is a member of `role` (one `pg_auth_members` row; PostgreSQL 16 may hold
-    several per pair, one per grantor).
-
-    Attributes:
-        admin_option: granted WITH ADMIN OPTION.
-        inherit: the grant's INHERIT option (PostgreSQL 16+); None on older servers, where
-            inheritance is the member's `rolinherit` attribute.
-    """
-
-    member: str
-    role: str
-    admin_option: bool = False
-    inherit: bool | None = None
-
-
-@dataclass(frozen=True)
-class DatabaseRow:
-    """A database, its owner and its effective ACL."""
-
-    name: str
-    owner: str
-    acl: tuple[AclEntry, ...]
-
-
-@dataclass(frozen=True)
-class SchemaRow:
-    """A schema, its owner and its effective ACL."""
-
-    name: str
-    owner: str
-    acl: tuple[AclEntry, ...]
-
-
-@dataclass(frozen=True)
-class ObjectRow:
-    """A table-like relation, sequence or routine.
-
-    Attributes:
-        schema, name: where and what.
-        kind: `table`, `partitioned table`, `view`, `materialized view`, `foreign table`,
-            `sequence`, `function`, `procedure`, `aggregate` or `window function`.
-        owner: the owning role.
-        acl: the effective ACL (the built-in default when the catalog holds NULL).
-        arguments: a routine's identity arguments (`pg_get_function_identity_arguments`,
-            SQL text from the server); empty for relations.
-        linked: a sequence owned by a table column (serial/identity): its owner always
-            follows the table's.
-    """
-
-    schema: str
-    name: str
-    kind: str
-    owner: str
-    acl: tuple[AclEntry, ...]
-    arguments: str = ""
-    linked: bool = False
-
-    @property
-    def target(self) -> PrivilegeTarget:
-        """Which of the model's object types governs its privileges."""
-        if self.kind == "sequence":
-            return "sequence"
-        if self.kind in _ROUTINE_KINDS.values():
-            return "function"
-        return "table"
-
-
-@dataclass(frozen=True)
-class DefaultAclRow:
-    """One `pg_default_acl` entry: what objects `owner` creates later start with.
-
-    Attributes:
-        owner: the role whose future objects it covers (`FOR ROLE`).
-        schema: the schema (`IN SCHEMA`), None for the database-wide entry. A database-wide
-            entry replaces the built-in default; a schema entry adds to it.
-        object_type: `table`, `sequence`, `function`, `type` or `schema`.
-        acl: the entries as stored.
-    """
-
-    owner: str
-    schema: str | None
-    object_type: str
-    acl: tuple[AclEntry, ...]
-
-
-@dataclass(frozen=True)
-class DatabaseSnapshot:
-    """What one database holds."""
-
-    name: str
-    schemas: tuple[SchemaRow, ...]
-    objects: tuple[ObjectRow, ...]
-    default_acls: tuple[DefaultAclRow, ...]
-
-
-@dataclass(frozen=True)
-class CatalogSnapshot:
-    """Everything the audit compares, read in one pass.
-
-    Attributes:
-        session_user: who the audit connected as (recognised as built-in).
-        bootstrap_superuser: the role with OID 10 (the cluster's initial superuser).
-        server_version_num: e.g. 150008.
-        roles, memberships: cluster-wide.
-        labels: `pgaadauth` label text by role name (empty on plain PostgreSQL, which has
-            no such label provider).
-        databases: every database of the cluster.
-        details: per inspected database, its schemas, objects and default ACLs.
-        read_only: every session reported `transaction_read_only = on`.
-        queries: how many catalog queries were run.
-    """
-
-    session_user: str
-    bootstrap_superuser: str
-    server_version_num: int
-    roles: tuple[RoleRow, ...]
-    memberships: tuple[MembershipRow, ...]
-    labels: Mapping[str, str]
-    databases: tuple[DatabaseRow, ...]
-    details: Mapping[str, DatabaseSnapshot] = field(default_factory=dict)
-    read_only: bool = True
-    queries: int = 0
-
-    def role(self, name: str) -> RoleRow | None:
-        """The role called `name`, or None."""
-        return self._roles_by_name().get(name)
-
-    def database(self, name: str) -> DatabaseRow | None:
-        """The database called `name`, or None."""
-        for row in self.databases:
-            if row.name == name:
-                return row
-        return None
-
-    def _roles_by_name(self) -> dict[str, RoleRow]:
-        return {r.name: r for r in self.roles}
-
-
-# --------------------------------------------------------------------------- SQL
-
-# Every query is a fixed literal (no value is ever spliced in; the one parameter, the
-# managed schema names, is bound). Conventions shared by the ACL queries:
-# - PUBLIC is grantee OID 0 (pg_get_userbyid(0) would say "unknown (OID=0)"): shown as
-#   `public`, the model's spelling;
-# - a NULL ACL means the built-in default, made explicit with acldefault();
-# - system schemas are pg_catalog, information_schema and pg_* (toast, temp), tested with
-#   left(): a LIKE pattern's `%` would be read as a placeholder in queries with parameters;
-# - extension members (pg_depend deptype 'e') are left out.
-
-_SESSION_SQL: Final = (
-    "SELECT session_user::text, current_setting('server_version_num')::int, "
-    "current_setting('transaction_read_only'), "
-    "(SELECT rolname::text FROM pg_roles WHERE oid = 10)"
-)
-
-_ROLES_SQL: Final = (
-    "SELECT rolname::text, oid::bigint, rolcanlogin, rolinherit, rolsuper, rolcreaterole, "
-    "rolcreatedb, rolreplication, rolbypassrls FROM pg_roles ORDER BY rolname"
-)
-
-# PostgreSQL 16 records a membership once per grantor and adds a per-grant inherit_option;
-# read through to_jsonb, it is NULL on older servers instead of an error.
-_MEMBERS_SQL: Final = (
-    "SELECT pg_get_userbyid(m.member)::text, pg_get_userbyid(m.roleid)::text, m.admin_option, "
-    "(to_jsonb(m) ->> 'inherit_option')::boolean "
-    "FROM pg_auth_members m ORDER BY 1, 2"
-)
-
-_LABELS_SQL: Final = (
-    "SELECT r.rolname::text, l.label FROM pg_shseclabel l "
-    "JOIN pg_roles r ON r.oid = l.objoid "
-    "WHERE l.classoid = 'pg_authid'::regclass AND l.provider = 'pgaadauth' ORDER BY 1"
-)
-
-_DATABASES_SQL: Final = (
-    "SELECT d.datname::text, pg_get_userbyid(d.datdba)::text, "
-    "CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee)::text END, "
-    "a.privilege_type, a.is_grantable FROM pg_database d "
-    "LEFT JOIN LATERAL aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a ON true "
-    "ORDER BY 1"
-)
-
-_SCHEMAS_SQL: Final = (
-    "SELECT n.nspname::text, pg_get_userbyid(n.nspowner)::text, "
-    "CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee)::text END, "
-    "a.privilege_type, a.is_grantable FROM pg_namespace n "
-    "LEFT JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a ON true "
-    "WHERE n.nspname <> 'information_schema' AND left(n.nspname::text, 3) <> 'pg_' "
-    "ORDER BY 1"
-)
-
-_RELATIONS_SQL: Final = (
-    "SELECT n.nspname::text, c.relname::text, c.relkind::text, "
-    "pg_get_userbyid(c.relowner)::text, "
-    "EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
-    "AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass "
-    "AND d.deptype IN ('a', 'i')), "
-    "CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee)::text END, "
-    "a.privilege_type, a.is_grantable "
-    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "LEFT JOIN LATERAL aclexplode(coalesce(c.relacl, acldefault("
-    "CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))) a ON true "
-    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
-    "AND (n.nspname = ANY(%(managed)s) OR (c.relacl IS NOT NULL "
-    "AND n.nspname <> 'information_schema' AND left(n.nspname::text, 3) <> 'pg_')) "
-    "AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass "
-    "AND e.objid = c.oid AND e.deptype = 'e') "
-    "ORDER BY 1, 2"
-)
-
-_ROUTINES_SQL: Final = (
-    "SELECT n.nspname::text, p.proname::text, p.prokind::text, "
-    "pg_get_userbyid(p.proowner)::text, pg_get_function_identity_arguments(p.oid), "
-    "CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee)::text END, "
-    "a.privilege_type, a.is_grantable "
-    "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-    "LEFT JOIN LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a ON true "
-    "WHERE (n.nspname = ANY(%(managed)s) OR (p.proacl IS NOT NULL "
-    "AND n.nspname <> 'information_schema' AND left(n.nspname::text, 3) <> 'pg_')) "
-    "AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass "
-    "AND e.objid = p.oid AND e.deptype = 'e') "
-    "ORDER BY 1, 2, 5"
-)
-
-_DEFAULT_ACLS_SQL: Final = (
-    "SELECT pg_get_userbyid(d.defaclrole)::text, n.nspname::text, d.defaclobjtype::text, "
-    "CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee)::text END, "
-    "a.privilege_type, a.is_grantable FROM pg_default_acl d "
-    "LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace "
-    "LEFT JOIN LATERAL aclexplode(d.defaclacl) a ON true ORDER BY 1, 2, 3"
-)
-
-_RELATION_KINDS: Final = {
-    "r": "table",
-    "p": "partitioned table",
-    "v": "view",
-    "m": "materialized view",
-    "f": "foreign table",
-    "S": "sequence",
-}
-_ROUTINE_KINDS: Final = {
-    "f": "function",
-    "p": "procedure",
-    "a": "aggregate",
-    "w": "window function",
-}
-_DEFAULT_ACL_TYPES: Final = {
-    "r": "table",
-    "S": "sequence",
-    "f": "function",
-    "T": "type",
-    "n": "schema",
-}
-
-
-# --------------------------------------------------------------------------- reading
+def _open(connector: Connector, dbname: str | None) -> ReadOnlySession:
+    conn = connector.connect(dbname)
+    try:
+        return ReadOnlySession(conn)
+    except BaseException:
+        conn.close()
+        raise
 
 
 def _grouped(
@@ -391,88 +150,92 @@ def _grouped(
     return {key: tuple(sorted(set(entries))) for key, entries in out.items()}
 
 
-class ReadOnlySession:
-    """A connection made read-only for the audit; counts the queries run through it.
-
-    The session default is read-only (`default_transaction_read_only = on`) and every
-    transaction is `READ ONLY, REPEATABLE READ` (one consistent view of the catalogs), so
-    even a statement sent by mistake could not write. `close()` rolls back and closes.
-    """
-
-    def __init__(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
-        self.conn = conn
-        self.queries = 0
-        conn.autocommit = True
-        conn.execute("SET default_transaction_read_only = on")
-        conn.execute("SET statement_timeout = '120s'")
-        conn.autocommit = False
-        conn.read_only = True
-        conn.isolation_level = IsolationLevel.REPEATABLE_READ
-
-    def rows(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Any]:
-        """Run one catalog query and return its rows."""
-        self.queries += 1
-        return self.conn.execute(statement, params).fetchall()
-
-    def close(self) -> None:
-        """Roll the read-only transaction back (there is nothing to keep) and close."""
-        try:
-            self.conn.rollback()
-        finally:
-            self.conn.close()
+def _ref(item: Sequence[Any]) -> ObjectRef:
+    schema, name, kind, signature, types = item
+    return ObjectRef(
+        schema=str(schema),
+        name=str(name),
+        kind=str(kind),
+        signature=str(signature or ""),
+        argument_types=tuple((str(s), str(t)) for s, t in types or ()),
+    )
 
 
-def _open(connector: Connector, dbname: str | None) -> ReadOnlySession:
-    conn = connector.connect(dbname)
-    try:
-        return ReadOnlySession(conn)
-    except BaseException:
-        conn.close()
-        raise
+def _objects(count: int, procedures: bool | None, sample: Any) -> ObjectSet:
+    refs = tuple(_ref(item) for item in sample or ())
+    return ObjectSet(count=int(count), sample=refs, procedures=bool(procedures))
+
+
+def _target(value: str) -> PrivilegeTarget:
+    if value not in ("table", "sequence", "function"):
+        raise ValueError(f"unexpected object type {value!r} from the catalog query")
+    return cast("PrivilegeTarget", value)
 
 
 def read_database(
     session: psycopg.Connection[tuple[Any, ...]] | ReadOnlySession,
     name: str,
     managed_schemas: Sequence[str],
+    expected: Sequence[ExpectedGrant] = (),
 ) -> DatabaseSnapshot:
-    """Read one database's schemas, objects and default ACLs through an open session.
+    """Read one database's schemas, object groups, column grants and default ACLs.
 
     `managed_schemas` are read in full; objects of other non-system schemas only when they
     carry an explicit ACL (the only way they can grant anything to a model role).
+    `expected` lists the grants to look for: the snapshot's `lacking` groups say which
+    objects lack each of them.
     """
     s = session if isinstance(session, ReadOnlySession) else ReadOnlySession(session)
-    params = {"managed": list(managed_schemas)}
-    schemas = _grouped(s.rows(_SCHEMAS_SQL), 2)
-    relations = _grouped(s.rows(_RELATIONS_SQL, params), 5)
-    routines = _grouped(s.rows(_ROUTINES_SQL, params), 5)
-    defaults = _grouped(s.rows(_DEFAULT_ACLS_SQL), 3)
-    objects = [
-        ObjectRow(
+    params = {
+        "managed": list(managed_schemas),
+        "expected": json.dumps(
+            [{"schema": sc, "target": t, "grantee": g, "privilege": p} for sc, t, g, p in expected]
+        ),
+        "sample": SAMPLE_SIZE,
+    }
+    schemas = _grouped(s.rows(queries.SCHEMAS_SQL), 2)
+    totals: list[SchemaTotal] = []
+    held: list[PrivilegeGroup] = []
+    lacking: list[PrivilegeGroup] = []
+    owners: list[OwnerGroup] = []
+    for section, schema, target, role, privilege, grantable, count, procs, sample in s.rows(
+        queries.OBJECTS_SQL, params
+    ):
+        objects = _objects(count, procs, sample)
+        kind = _target(target)
+        if section == "total":
+            totals.append(SchemaTotal(schema, kind, objects))
+        elif section == "owner":
+            owners.append(OwnerGroup(schema, kind, role, objects))
+        else:
+            group = PrivilegeGroup(schema, kind, role, privilege, bool(grantable), objects)
+            (held if section == "held" else lacking).append(group)
+    columns = [
+        ColumnGroup(
             schema=schema,
-            name=rel,
-            kind=_RELATION_KINDS.get(kind, kind),
-            owner=owner,
-            acl=acl,
-            linked=bool(linked),
+            grantee=grantee,
+            privilege=privilege,
+            grantable=bool(grantable),
+            tables=int(tables),
+            columns=int(ncols),
+            sample=tuple(
+                (_ref((sc, rel, kind, "", ())), tuple(str(c) for c in cols))
+                for sc, rel, kind, cols in sample or ()
+            ),
         )
-        for (schema, rel, kind, owner, linked), acl in relations.items()
+        for schema, grantee, privilege, grantable, tables, ncols, sample in s.rows(
+            queries.COLUMNS_SQL, {"sample": SAMPLE_SIZE}
+        )
     ]
-    objects.extend(
-        ObjectRow(
-            schema=schema,
-            name=proc,
-            kind=_ROUTINE_KINDS.get(kind, kind),
-            owner=owner,
-            acl=acl,
-            arguments=str(arguments or ""),
-        )
-        for (schema, proc, kind, owner, arguments), acl in routines.items()
-    )
+    defaults = _grouped(s.rows(queries.DEFAULT_ACLS_SQL), 3)
     return DatabaseSnapshot(
         name=name,
         schemas=tuple(SchemaRow(n, o, acl) for (n, o), acl in schemas.items()),
-        objects=tuple(objects),
+        totals=tuple(totals),
+        held=tuple(held),
+        lacking=tuple(lacking),
+        owners=tuple(owners),
+        columns=tuple(columns),
         default_acls=tuple(
             DefaultAclRow(owner, schema, _DEFAULT_ACL_TYPES.get(t, t), acl)
             for (owner, schema, t), acl in defaults.items()
@@ -481,15 +244,53 @@ def read_database(
 
 
 def _session_facts(s: ReadOnlySession) -> tuple[str, int, bool, str]:
-    user, version, read_only, bootstrap = s.rows(_SESSION_SQL)[0]
+    user, version, read_only, bootstrap = s.rows(queries.SESSION_SQL)[0]
     return str(user), int(version), read_only == "on", str(bootstrap or "")
+
+
+def _read_cluster(session: ReadOnlySession) -> dict[str, Any]:
+    user, version, read_only, bootstrap = _session_facts(session)
+    roles = tuple(
+        RoleRow(
+            name=r[0],
+            oid=int(r[1]),
+            login=r[2],
+            inherit=r[3],
+            superuser=r[4],
+            create_role=r[5],
+            create_db=r[6],
+            replication=r[7],
+            bypass_rls=r[8],
+        )
+        for r in session.rows(queries.ROLES_SQL)
+    )
+    memberships = tuple(
+        MembershipRow(m, r, bool(admin), inherit)
+        for m, r, admin, inherit in session.rows(queries.MEMBERS_SQL)
+    )
+    labels = {str(role): str(label) for role, label in session.rows(queries.LABELS_SQL)}
+    databases = tuple(
+        DatabaseRow(name, owner, acl)
+        for (name, owner), acl in _grouped(session.rows(queries.DATABASES_SQL), 2).items()
+    )
+    return {
+        "session_user": user,
+        "bootstrap_superuser": bootstrap,
+        "server_version_num": version,
+        "roles": roles,
+        "memberships": memberships,
+        "labels": labels,
+        "databases": databases,
+        "read_only": read_only,
+    }
 
 
 def read_catalog(
     connector: Connector,
     databases: Mapping[str, Sequence[str]],
     *,
-    on_database: Callable[[str], None] | None = None,
+    expected: Mapping[str, Sequence[ExpectedGrant]] | None = None,
+    on_database: Callable[[str, int, int], None] | None = None,
 ) -> CatalogSnapshot:
     """Read the cluster-wide catalogs, then each database of `databases` that exists.
 
@@ -497,66 +298,36 @@ def read_catalog(
         connector: opens the sessions (`connect(None)` for the cluster-wide read).
         databases: database name -> its managed schemas. Databases that do not exist are
             skipped (the comparison reports them missing).
-        on_database: called with each database name before it is read (progress output).
+        expected: database name -> the grants to look for (see `read_database`).
+        on_database: called with (database, number from 1, how many) before each database
+            is read (progress output).
 
     Raises:
         psycopg.Error: a connection or query failed (the caller reports it).
     """
     cluster = _open(connector, None)
     try:
-        user, version, read_only, bootstrap = _session_facts(cluster)
-        roles = tuple(
-            RoleRow(
-                name=r[0],
-                oid=int(r[1]),
-                login=r[2],
-                inherit=r[3],
-                superuser=r[4],
-                create_role=r[5],
-                create_db=r[6],
-                replication=r[7],
-                bypass_rls=r[8],
-            )
-            for r in cluster.rows(_ROLES_SQL)
-        )
-        memberships = tuple(
-            MembershipRow(m, r, bool(admin), inherit)
-            for m, r, admin, inherit in cluster.rows(_MEMBERS_SQL)
-        )
-        labels = {str(role): str(label) for role, label in cluster.rows(_LABELS_SQL)}
-        database_rows = tuple(
-            DatabaseRow(name, owner, acl)
-            for (name, owner), acl in _grouped(cluster.rows(_DATABASES_SQL), 2).items()
-        )
-        queries = cluster.queries
+        facts = _read_cluster(cluster)
+        queries_run = cluster.queries
     finally:
         cluster.close()
 
-    existing = {row.name for row in database_rows}
+    existing = {row.name for row in facts["databases"]}
+    to_read = [name for name in sorted(databases) if name in existing]
+    read_only: bool = facts.pop("read_only")
     details: dict[str, DatabaseSnapshot] = {}
-    for name in sorted(databases):
-        if name not in existing:
-            continue
+    for number, name in enumerate(to_read, start=1):
         if on_database is not None:
-            on_database(name)
+            on_database(name, number, len(to_read))
         session = _open(connector, name)
         try:
             _, _, db_read_only, _ = _session_facts(session)
             read_only = read_only and db_read_only
-            details[name] = read_database(session, name, databases[name])
-            queries += session.queries
+            details[name] = read_database(
+                session, name, databases[name], (expected or {}).get(name, ())
+            )
+            queries_run += session.queries
         finally:
             session.close()
 
-    return CatalogSnapshot(
-        session_user=user,
-        bootstrap_superuser=bootstrap,
-        server_version_num=version,
-        roles=roles,
-        memberships=memberships,
-        labels=labels,
-        databases=database_rows,
-        details=details,
-        read_only=read_only,
-        queries=queries,
-    )
+    return CatalogSnapshot(**facts, details=details, read_only=read_only, queries=queries_run)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from pathlib import Path
 from typing import Any, Final, NoReturn
 
 import psycopg
@@ -25,11 +26,13 @@ from rich.console import Console
 from entra_pg.cli import PROG, add_command, add_stack_options
 from entra_pg.model import ConfigError, StackConfig, parse_stack_config
 from entra_pg.stack import StackLoadError, load_stack
+from entra_pg.textsafe import visible
 
 from .accept import AcceptFileError, Acknowledgement, load_acknowledgements
 from .compare import AuditModel
 from .connect import ConnectionSetupError, DsnConnector, EntraConnector
-from .render import render_json, render_markdown, render_table
+from .findings import fix_script
+from .render import COMMENT_LIMIT, SUMMARY_LIMIT, render_json, render_markdown, render_table
 from .report import run_audit
 
 __all__ = ["EXIT_DRIFT", "EXIT_ERROR", "EXIT_OK", "register"]
@@ -50,8 +53,13 @@ they differ from the access model of the stack:
              (azure_pg_admin, pg_* roles), anything PUBLIC holds on managed objects
   orphan     Entra-mapped roles whose principal left the model (offboarding leftovers)
 
-Every finding comes with the SQL that would fix it, printed for review and never run.
-The audit is read-only. Built-in and Azure roles are not reported.
+Findings on objects are grouped by role, privilege, object type and schema: one finding,
+and one schema-wide statement, for 10,000 tables that all lack a grant. Every finding
+comes with the SQL that would fix it, printed for review and never run; the fix script
+(--sql-file) runs as it is with `psql -f`: a \\connect line per database, each database's
+fixes in one transaction, stop at the first error. Names are always quoted and every
+control, bidi or zero-width character is shown escaped. The audit is read-only. Built-in
+and Azure roles are not reported. Progress goes to stderr only when it is a terminal.
 
 Intended findings are acknowledged in a file (--accept FILE), each entry with a reason:
 they are reported as accepted, not as drift, and do not count for --exit-code.
@@ -65,13 +73,20 @@ exit codes:
 
 examples:
   PGPASSWORD=... entra-pg audit --stack local --dsn 'host=localhost user=postgres'
-  entra-pg audit --stack dev --entra --exit-code --markdown >> "$GITHUB_STEP_SUMMARY"
+  entra-pg audit --stack dev --entra --exit-code --markdown \
+      --report-file audit-report.md --sql-file audit-fix.sql >> "$GITHUB_STEP_SUMMARY"
+  entra-pg audit --stack dev --entra --markdown comment > comment.md   # fits a PR comment
   entra-pg audit --stack dev --entra --exit-code --accept audit-accept.yaml
+  psql -f audit-fix.sql 'host=... dbname=postgres user=...'   # after review
 
 acknowledgements file (YAML, or JSON when it ends in .json): a list of entries
   - role: monitoring             # glob on the role (required)
     category: dangerous          # missing|extra|dangerous|orphan (optional)
-    privilege: MEMBER OF pg_monitor   # glob, case-insensitive (optional)
+    kind: membership             # the finding's kind (optional)
+    privilege: MEMBER OF pg_monitor   # glob, case-insensitive (optional); options are
+                                 # named: 'GRANT OPTION FOR *', 'ADMIN OPTION FOR *',
+                                 # '* WITH GRANT OPTION', '* WITH ADMIN OPTION'
+
     object: role pg_monitor      # glob on the object column (optional)
     reason: the metrics exporter reads pg_stat_* views   # required
 """
@@ -129,8 +144,24 @@ def register(subparsers: Any) -> None:
     output.add_argument("--json", action="store_true", help="print one JSON document")
     output.add_argument(
         "--markdown",
-        action="store_true",
-        help="print Markdown (for a GitHub job summary: >> $GITHUB_STEP_SUMMARY)",
+        nargs="?",
+        const="summary",
+        choices=("summary", "comment"),
+        metavar="summary|comment",
+        help="print Markdown that fits where it goes: a GitHub job summary (default, under "
+        "1 MiB: >> $GITHUB_STEP_SUMMARY) or a pull-request comment (under 65,536 "
+        "characters); what does not fit is cut and the cut stated",
+    )
+    parser.add_argument(
+        "--report-file",
+        metavar="FILE",
+        help="also write the full Markdown report, never cut, to FILE (upload it as an "
+        "artifact; cut Markdown names it)",
+    )
+    parser.add_argument(
+        "--sql-file",
+        metavar="FILE",
+        help="also write the fix script to FILE, ready for review and `psql -f FILE`",
     )
     parser.add_argument(
         "--exit-code",
@@ -146,7 +177,7 @@ def register(subparsers: Any) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"{PROG} audit: error: {message}", file=sys.stderr)
+    print(f"{PROG} audit: error: {visible(message)}", file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -157,7 +188,7 @@ def _one_line(text: str) -> str:
 def _load_config(args: argparse.Namespace) -> StackConfig:
     files = load_stack(args.project_dir, args.stack)
     for warning in files.warnings:
-        print(f"{PROG} audit: warning: {warning}", file=sys.stderr)
+        print(f"{PROG} audit: warning: {visible(str(warning))}", file=sys.stderr)
     return parse_stack_config(files.namespace())
 
 
@@ -185,13 +216,18 @@ def _audit(args: argparse.Namespace) -> int:
         config = _load_config(args)
         model = AuditModel.from_config(config)
         connector = _connector(args, config)
-        report = run_audit(
-            model,
-            connector,
-            stack=args.stack,
-            connection=connector.describe(),
-            acknowledgements=acknowledgements,
-        )
+        progress = _Progress.for_stderr()
+        try:
+            report = run_audit(
+                model,
+                connector,
+                stack=args.stack,
+                connection=connector.describe(),
+                acknowledgements=acknowledgements,
+                on_database=progress.database,
+            )
+        finally:
+            progress.done()
     except AuditUsageError as exc:
         return _fail(str(exc))
     except AcceptFileError as exc:
@@ -214,19 +250,51 @@ def _audit(args: argparse.Namespace) -> int:
 
     for ack in report.unused:
         print(
-            f"{PROG} audit: warning: unused acknowledgement {ack.where} ({ack.pattern()}) "
-            "matched no finding; remove it if it is stale",
+            f"{PROG} audit: warning: unused acknowledgement {visible(ack.where)} "
+            f"({visible(ack.pattern())}) matched no finding; remove it if it is stale",
             file=sys.stderr,
         )
+    try:
+        if args.report_file:
+            Path(args.report_file).write_text(render_markdown(report, limit=None), encoding="utf-8")
+        if args.sql_file:
+            Path(args.sql_file).write_text(fix_script(report.findings), encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"cannot write the report: {exc}")
     if args.json:
         sys.stdout.write(render_json(report))
     elif args.markdown:
-        sys.stdout.write(render_markdown(report))
+        limit = COMMENT_LIMIT if args.markdown == "comment" else SUMMARY_LIMIT
+        sys.stdout.write(render_markdown(report, limit=limit, full_report=args.report_file))
     else:
         render_table(_console(), report)
     if report.clean or not args.exit_code:
         return EXIT_OK
     return EXIT_DRIFT
+
+
+class _Progress:
+    """One line on stderr per database read, when stderr is a terminal; silent otherwise
+    (a pipe or a CI log gets no progress noise)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.shown = False
+
+    @classmethod
+    def for_stderr(cls) -> _Progress:
+        return cls(sys.stderr.isatty())
+
+    def database(self, name: str, number: int, total: int) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r\x1b[Kreading database {visible(name)} ({number}/{total})")
+            sys.stderr.flush()
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
 
 
 def _console() -> Console:

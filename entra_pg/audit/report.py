@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .accept import AcceptedFinding, Acknowledgement, apply_acknowledgements
-from .catalog import CatalogSnapshot, Connector, read_catalog
-from .compare import AuditModel, compare
+from .catalog import Connector, read_catalog
+from .compare import compare
 from .findings import Finding, summarize
+from .model import AuditModel
+from .rows import CatalogSnapshot
 
 __all__ = ["AuditReport", "build_report", "run_audit"]
 
@@ -108,7 +110,7 @@ def run_audit(
     *,
     stack: str,
     connection: str,
-    on_database: Callable[[str], None] | None = None,
+    on_database: Callable[[str, int, int], None] | None = None,
     acknowledgements: Sequence[Acknowledgement] = (),
 ) -> AuditReport:
     """Read the server through `connector` (read-only) and compare it with `model`;
@@ -117,7 +119,12 @@ def run_audit(
     Raises:
         psycopg.Error: a connection or catalog query failed.
     """
-    snapshot = read_catalog(connector, model.managed_schemas(), on_database=on_database)
+    snapshot = read_catalog(
+        connector,
+        model.managed_schemas(),
+        expected=model.expected_object_grants(),
+        on_database=on_database,
+    )
     return build_report(
         model, snapshot, stack=stack, connection=connection, acknowledgements=acknowledgements
     )

@@ -422,7 +422,7 @@ DRIFTS = (
         "extra",
         "membership",
         READER,
-        "ADMIN OPTION",
+        f"ADMIN OPTION FOR {q(READ_CAP)}",
         f"REVOKE ADMIN OPTION FOR {q(READ_CAP)} FROM {q(READER)};",
     ),
     Drift(
@@ -431,8 +431,8 @@ DRIFTS = (
         "extra",
         "grant-option",
         READ_CAP,
-        "SELECT",
-        f"REVOKE GRANT OPTION FOR SELECT ON TABLE {ORDERS_TABLE} FROM {q(READ_CAP)};",
+        "GRANT OPTION FOR SELECT",
+        f"REVOKE GRANT OPTION FOR SELECT ON TABLE {ORDERS_TABLE} FROM {q(READ_CAP)} CASCADE;",
     ),
     Drift(
         "principal-cannot-log-in",
