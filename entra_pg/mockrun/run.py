@@ -12,7 +12,7 @@ import runpy
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 
+from entra_pg.mockrun import sdkpatch
 from entra_pg.mockrun.failures import plan_error
 from entra_pg.mockrun.monitor import RecordingMonitor
 from entra_pg.mockrun.placeholders import PlaceholderMocks
@@ -66,6 +67,7 @@ def run_program(
     *,
     program: Path | None = None,
     files: StackFiles | None = None,
+    sdk_workarounds: bool = True,
 ) -> PlanRun:
     """Run the project's program for `stack` under mocks and return what it declared.
 
@@ -74,6 +76,8 @@ def run_program(
         stack: the stack whose `Pulumi.<stack>.yaml` provides the config.
         program: run this file instead of the project's `__main__.py` (tests).
         files: already loaded project and stack files (skips `load_stack`).
+        sdk_workarounds: skip the SDK costs `entra_pg.mockrun.sdkpatch` describes, where its
+            guard allows (False: the SDK's own behaviour; the result is the same either way).
 
     Raises:
         StackLoadError: the project or stack file is missing or malformed.
@@ -104,7 +108,7 @@ def run_program(
     context = contextvars.copy_context()
     with _program_environment(files.project_dir):
         try:
-            context.run(_run_isolated, files, target, monitor, engine_logger)
+            context.run(_run_isolated, files, target, monitor, engine_logger, sdk_workarounds)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -145,6 +149,7 @@ def _run_isolated(
     program: Path,
     monitor: RecordingMonitor,
     logger: logging.Logger,
+    workarounds: bool,
 ) -> None:
     """Configure the SDK in the current (copied) context and run the program to the end."""
     # Another run, or a test's set_mocks, may have left a root Stack in the copied context.
@@ -171,13 +176,16 @@ def _run_isolated(
     )
     set_all_config(files.engine_config(), files.secret_keys())
 
-    def run_main() -> None:
-        # What the language host does: run the program file as __main__.
+    def run_main() -> Coroutine[Any, Any, None]:
+        # What the language host does: run the program file as __main__. Then, still inside
+        # the program function, wait for everything it scheduled at once (sdkpatch.settle).
         runpy.run_path(str(program), run_name="__main__")
+        return sdkpatch.settle(enabled=workarounds)
 
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(run_in_stack(run_main))
+        with sdkpatch.skipping_stack_traces(enabled=workarounds):
+            loop.run_until_complete(run_in_stack(run_main))
     finally:
         # As the SDK's automation server does: cancel what a failure left pending, then
         # join the executor threads and close their loops, so nothing leaks into the next run.
