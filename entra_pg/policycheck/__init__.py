@@ -4,8 +4,8 @@ The pack is started as the engine starts a Python pack (`process`: `python -u -m
 pulumi.policy <engine-address> .` in the pack directory, which prints the port of its gRPC
 analyzer); `client` then speaks the engine's side of the Analyzer protocol
 (`pulumi.runtime.proto.analyzer_pb2_grpc.AnalyzerStub`): `GetAnalyzerInfo`, `Configure` with
-the reconciled policy config (`config`), `Remediate` and `Analyze` per resource, `AnalyzeStack`
-once.
+the reconciled policy config (`config`), `Remediate` and `Analyze` per resource (several in
+flight), `AnalyzeStack` once.
 
 Semantics copied from the engine (pulumi `analyzer/config.go`, `plugin/analyzer_plugin.go`):
 - Config: see `entra_pg.policycheck.config` (levels, defaults, `all`, schema validation).
@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from entra_pg.policycheck.client import PolicyPackClient
+from entra_pg.policycheck.client import DEFAULT_IN_FLIGHT, PolicyPackClient
 from entra_pg.policycheck.config import ENFORCEMENT_LEVELS, load_policy_config
 from entra_pg.policycheck.errors import (
     PolicyCheckError,
@@ -41,6 +41,7 @@ from entra_pg.policycheck.wire import UNKNOWN
 from entra_pg.resources import PlannedResource
 
 __all__ = [
+    "DEFAULT_IN_FLIGHT",
     "ENFORCEMENT_LEVELS",
     "ENGINE_ADDRESS_PLACEHOLDER",
     "UNKNOWN",
@@ -65,6 +66,7 @@ def check(
     *,
     startup_timeout: float = 30.0,
     rpc_timeout: float = 60.0,
+    in_flight: int = DEFAULT_IN_FLIGHT,
 ) -> list[Violation]:
     """Judges `resources` with the policy pack, as `pulumi preview --policy-pack` would.
 
@@ -73,9 +75,12 @@ def check(
     `Remediate` (when configured) and `Analyze` for each resource and `AnalyzeStack` once, and
     stops the pack. Returns every diagnostic in that order; `Violation.mandatory` tells which
     would block `pulumi up`. Raises `PolicyConfigError` for a bad config and other
-    `PolicyCheckError`s when the pack cannot be run.
+    `PolicyCheckError`s when the pack cannot be run. `in_flight` bounds the requests
+    outstanding at once (see `PolicyPackClient`); the result does not depend on it.
     """
-    client = PolicyPackClient(pack_dir, startup_timeout=startup_timeout, rpc_timeout=rpc_timeout)
+    client = PolicyPackClient(
+        pack_dir, startup_timeout=startup_timeout, rpc_timeout=rpc_timeout, in_flight=in_flight
+    )
     with client:
         client.configure(policy_config)
         return client.check(resources)

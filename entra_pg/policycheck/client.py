@@ -3,18 +3,27 @@
 `PolicyPackClient` sends `GetAnalyzerInfo`, `Configure` with the reconciled config
 (`entra_pg.policycheck.config`), `Remediate` and `Analyze` per resource and `AnalyzeStack`
 once, as `pulumi preview --policy-pack` does (pulumi `plugin/analyzer_plugin.go`).
+
+Several requests in flight: the pack serves its analyzer from a thread pool (pulumi-policy's
+`PolicyPack` starts a `grpc.server` with four workers) and the engine itself analyzes
+resources as they are registered, concurrently. So the client keeps up to `in_flight`
+`Analyze` (or `Remediate`) calls outstanding with gRPC futures: while the pack judges some
+resources, this process builds the next requests. Results are collected in the resources'
+order, so the verdict and its order are the same as one call at a time (`in_flight=1`).
+Each call has its own deadline; the first failure cancels the rest.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
 import yaml  # type: ignore[import-untyped, unused-ignore]
@@ -37,7 +46,11 @@ from entra_pg.policycheck.results import (
 from entra_pg.policycheck.wire import from_wire, struct
 from entra_pg.resources import PlannedResource
 
-__all__ = ["PolicyPackClient"]
+__all__ = ["DEFAULT_IN_FLIGHT", "PolicyPackClient"]
+
+DEFAULT_IN_FLIGHT: Final = 16
+"""Requests kept outstanding: enough to keep the pack's four workers busy while this process
+builds the next ones; more only queues in the pack and holds more requests in memory."""
 
 
 class PolicyPackClient:
@@ -57,12 +70,18 @@ class PolicyPackClient:
         startup_timeout: float = 30.0,
         rpc_timeout: float = 60.0,
         env: Mapping[str, str] | None = None,
+        in_flight: int = DEFAULT_IN_FLIGHT,
     ) -> None:
         """`pack_dir` defaults to `entra_pg.policies`; `python` to this
         interpreter (it needs pulumi and pulumi-policy); `env` adds environment variables for
-        the pack process (the engine passes PULUMI_PROJECT, PULUMI_STACK, PULUMI_CONFIG...)."""
+        the pack process (the engine passes PULUMI_PROJECT, PULUMI_STACK, PULUMI_CONFIG...);
+        `in_flight` is how many per-resource requests may be outstanding at once (1: one at a
+        time; the results are the same)."""
+        if in_flight < 1:
+            raise ValueError(f"in_flight must be at least 1, got {in_flight}")
         self.pack_dir = Path(pack_dir).resolve() if pack_dir is not None else default_pack_dir()
         self._rpc_timeout = rpc_timeout
+        self._in_flight = in_flight
         self._pack = PackProcess(
             self.pack_dir,
             python=python or sys.executable,
@@ -121,6 +140,29 @@ class PolicyPackClient:
         except grpc.RpcError as error:
             raise self._rpc_error(method, error) from None
 
+    def _calls(self, method: str, requests: Iterable[Any]) -> Iterator[Any]:
+        """The responses to `requests`, in their order, with up to `in_flight` outstanding."""
+        if self._stub is None:
+            raise PolicyPackRpcError(f"{method}: the policy pack is not running (call start())")
+        send = getattr(self._stub, method).future
+        window: collections.deque[Any] = collections.deque()
+        try:
+            for request in requests:
+                window.append(send(request, timeout=self._rpc_timeout))
+                if len(window) >= self._in_flight:
+                    yield self._result(method, window.popleft())
+            while window:
+                yield self._result(method, window.popleft())
+        finally:
+            for pending in window:  # a failure (or an abandoned caller) stops the rest
+                pending.cancel()
+
+    def _result(self, method: str, future: Any) -> Any:
+        try:
+            return future.result()
+        except grpc.RpcError as error:
+            raise self._rpc_error(method, error) from None
+
     @property
     def stub(self) -> Any:
         """The raw `AnalyzerStub`, for RPCs this client does not wrap (e.g. `ConfigureStack`)."""
@@ -174,7 +216,8 @@ class PolicyPackClient:
 
     def analyze(self, resources: Sequence[PlannedResource]) -> list[Violation]:
         """Runs the resource policies on each resource (after remediation, if any policy is at
-        level `remediate`), in order. Returns every diagnostic, remediations included."""
+        level `remediate`). Returns every diagnostic, remediations included, in the order of
+        the resources (each one's remediation notes first)."""
         violations, _ = self._analyze_resources(resources)
         return violations
 
@@ -205,21 +248,26 @@ class PolicyPackClient:
         self, resources: Sequence[PlannedResource]
     ) -> tuple[list[Violation], list[PlannedResource]]:
         by_urn = _index(resources)
-        remediating = "remediate" in self._levels.values()
-        violations: list[Violation] = []
-        analyzed: list[PlannedResource] = []
-        for resource in resources:
-            if remediating:
-                response = self._call("Remediate", self._request(resource, resource.inputs, by_urn))
-                fixed, notes = self._remediated(resource, resource.inputs, response)
-                violations.extend(notes)
+        analyzed = list(resources)
+        notes: list[list[Violation]] = [[] for _ in analyzed]
+        if "remediate" in self._levels.values():
+            # Each resource's remediation depends on nothing but itself (and its provider, as
+            # declared), so all of them can be asked before any Analyze.
+            responses = self._calls(
+                "Remediate", (self._request(r, r.inputs, by_urn) for r in analyzed)
+            )
+            for index, response in enumerate(responses):
+                resource = analyzed[index]
+                fixed, notes[index] = self._remediated(resource, resource.inputs, response)
                 if fixed is not None:
-                    resource = replace(
+                    analyzed[index] = replace(
                         resource, inputs=fixed, outputs={**resource.outputs, **fixed}
                     )
-            response = self._call("Analyze", self._request(resource, resource.inputs, by_urn))
-            violations.extend(violation(d, resource, by_urn) for d in response.diagnostics)
-            analyzed.append(resource)
+        responses = self._calls("Analyze", (self._request(r, r.inputs, by_urn) for r in analyzed))
+        violations: list[Violation] = []
+        for index, response in enumerate(responses):
+            violations.extend(notes[index])
+            violations.extend(violation(d, analyzed[index], by_urn) for d in response.diagnostics)
         return violations, analyzed
 
     # -- requests ----------------------------------------------------------------------------
