@@ -28,6 +28,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime.config import CONFIG
 
+import entra_pg
 from entra_pg import mockrun
 from entra_pg.cli import main
 from entra_pg.mockrun import PlanConfigError, PlanError, run_program
@@ -562,7 +563,7 @@ def test_plan_json_is_one_stable_document(project_root: Path, capsys: pytest.Cap
 
 def test_plan_runs_as_a_command(project_root: Path):
     # The package need not be installed: put its source tree on the path.
-    source = Path(mockrun.__file__).resolve().parents[1]
+    source = Path(entra_pg.__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(project_root)])}
     result = subprocess.run(
         [sys.executable, "-m", "entra_pg", "plan", "--stack", "dev"],

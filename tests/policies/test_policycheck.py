@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from entra_pg.policycheck import (
+    DEFAULT_IN_FLIGHT,
     UNKNOWN,
     PolicyCheckError,
     PolicyConfigError,
     PolicyConfigFileError,
+    PolicyInfo,
     PolicyPackClient,
     PolicyPackRpcError,
     PolicyPackStartError,
@@ -24,8 +26,17 @@ from entra_pg.policycheck import (
     check,
     load_policy_config,
 )
-from tests.policies.builders import fired, of, resource
-from tests.policies.cases import GRANT, GRANT_OK, PG_PROVIDER, ROLE, ROLE_OK, SECURITY_LABEL
+from entra_pg.policycheck.config import reconcile
+from tests.policies.builders import fired, of, patched, resource
+from tests.policies.cases import (
+    CASES,
+    GRANT,
+    GRANT_OK,
+    PG_PROVIDER,
+    ROLE,
+    ROLE_OK,
+    SECURITY_LABEL,
+)
 
 POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
 LOCAL_CONFIG = POLICIES_DIR / "config" / "local.json"
@@ -130,6 +141,51 @@ def test_bad_config_is_rejected(
 ) -> None:
     with pytest.raises(PolicyConfigError, match=problem):
         client.configure(config)
+
+
+def policy(name: str, schema: dict[str, Any], required: tuple[str, ...] = ()) -> PolicyInfo:
+    return PolicyInfo(
+        name=name,
+        description="d",
+        enforcement_level="mandatory",
+        severity="high",
+        remediation="r",
+        tags=(),
+        config_schema=schema,
+        required_config=required,
+    )
+
+
+def test_config_schemas_are_checked_in_full() -> None:
+    """Keywords beyond the handful our own rules use are checked (the JSON Schema package)."""
+    limits = policy(
+        "limits",
+        {
+            "max": {"type": "integer", "maximum": 5, "default": 3},
+            "mode": {"anyOf": [{"const": "strict"}, {"const": "lenient"}]},
+            "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        },
+        required=("mode",),
+    )
+    assert reconcile([limits], {"limits": {"mode": "strict"}}, "p").properties == {
+        "limits": {"max": 3, "mode": "strict"}
+    }
+    with pytest.raises(PolicyConfigError) as caught:
+        reconcile([limits], {"limits": {"max": 9, "mode": "loose", "tags": ["a", "a"]}}, "p")
+    lines = str(caught.value).splitlines()[1:]
+    assert [line.split(":", 1)[0].strip() for line in lines] == [
+        "limits.max",
+        "limits.mode",
+        "limits.tags",
+    ]
+    with pytest.raises(PolicyConfigError, match=r"limits: missing required property 'mode'"):
+        reconcile([limits], {}, "p")
+
+
+def test_an_invalid_schema_is_the_packs_fault() -> None:
+    broken = policy("broken", {"x": {"type": "no-such-type"}})
+    with pytest.raises(PolicyCheckError, match="the policy pack declares an invalid config"):
+        reconcile([broken], {}, "p")
 
 
 def test_local_config(client: PolicyPackClient) -> None:
@@ -351,3 +407,82 @@ def test_config_round_trip_through_json(client: PolicyPackClient, tmp_path: Path
     path.write_text(json.dumps({SUPERUSER: {"exemptions": [{"resource": "r", "reason": "ok"}]}}))
     client.configure(load_policy_config(path))
     assert client.analyze([resource(ROLE, "r", {**ROLE_OK, "superuser": True})]) == []
+
+
+# -- several requests in flight -------------------------------------------------------------
+
+
+def every_case() -> list[Any]:
+    """Each rule's baseline, every violating and compliant variant: a verdict of every kind."""
+    resources = []
+    for case in CASES:
+        variants = {"ok": {}, **case.violations, **case.compliant}
+        for label, patch in variants.items():
+            name = f"{case.name}-{label}"
+            resources.append(resource(case.type, name, patched(case.baseline, patch)))
+    return resources
+
+
+@pytest.mark.parametrize(
+    "config",
+    [None, {SUPERUSER: "remediate", "postgresql-role-no-elevated-attributes": "advisory"}],
+    ids=["defaults", "remediating"],
+)
+def test_verdicts_do_not_depend_on_requests_in_flight(config: dict[str, Any] | None) -> None:
+    resources = every_case() * 3  # more resources than requests in flight
+    with (
+        PolicyPackClient(in_flight=1) as serial,
+        PolicyPackClient(in_flight=DEFAULT_IN_FLIGHT) as concurrent,
+    ):
+        serial.configure(config)
+        concurrent.configure(config)
+        one_at_a_time = serial.check(resources)
+        several = concurrent.check(resources)
+        again = concurrent.check(resources)
+    assert len({v.policy_name for v in one_at_a_time if v.mandatory}) > 10
+    if config:
+        assert any(v.enforcement_level == "remediate" for v in one_at_a_time)
+    assert several == one_at_a_time  # same diagnostics, in the same order
+    assert again == several
+
+
+def test_requests_are_in_flight_together(tmp_path: Path) -> None:
+    """A pack that notes how many of its validations overlap: with several requests in flight
+    they do (the pack serves Analyze from a thread pool); one at a time they never do."""
+    pack_dir = write_pack(
+        tmp_path / "overlap",
+        """
+        import threading, time
+        from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+        lock, running = threading.Lock(), [0]
+
+        def validate(args, report):
+            with lock:
+                running[0] += 1
+                overlap = running[0]
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+            report(f"overlap={overlap}")
+
+        PolicyPack(name="overlap", enforcement_level=EnforcementLevel.ADVISORY, policies=[
+            ResourceValidationPolicy(name="overlap", description="Notes overlap.",
+                                     validate=validate)])
+        """,
+    )
+    roles = [resource(ROLE, f"r{i}", {**ROLE_OK, "name": f"r{i}"}) for i in range(24)]
+
+    def overlaps(in_flight: int) -> list[int]:
+        with PolicyPackClient(pack_dir, in_flight=in_flight) as client:
+            found = client.analyze(roles)
+        assert [v.resource_name for v in found] == [r.name for r in roles]  # in order
+        return [int(v.message.rsplit("=", 1)[1]) for v in found]
+
+    assert set(overlaps(1)) == {1}
+    assert max(overlaps(8)) > 1
+
+
+def test_in_flight_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="in_flight must be at least 1"):
+        PolicyPackClient(POLICIES_DIR, in_flight=0)
