@@ -133,9 +133,10 @@ def test_access_sentence_names_profile_privileges_and_future_objects() -> None:
         (), matrix_from_plan([entry("ana", "sales", "read", READ, future={"table": ["SELECT"]})])
     )
     assert access_sentence(change) == (
-        "gains `read`: CONNECT on the database; USAGE on the schema; SELECT on tables and "
-        "sequences; on objects created later: SELECT on tables"
+        "gains profile read: CONNECT on the database; USAGE on the schema; SELECT on tables "
+        "and sequences; on objects created later: SELECT on tables"
     )
+    assert access_sentence(change, lambda name: f"`{name}`").startswith("gains profile `read`:")
 
 
 # --------------------------------------------------------------------------- resources -> access
