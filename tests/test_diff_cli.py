@@ -180,8 +180,8 @@ def test_markdown_comment(repo: Path) -> None:
     assert out.startswith("<!-- entra-pg-access-diff -->\n## Access diff · stack `dev`\n")
     assert "> [!CAUTION]\n> **3 dangerous changes**" in out
     assert (
-        "| `carol@contoso.com` (user) | `reporting.marts` | **gains** profile `read`: CONNECT on the "
-        "database; USAGE on the schema; SELECT on tables and sequences; on objects created "
+        "| `carol@contoso.com` (user) | `reporting.marts` | **gains** profile `read`: CONNECT on "
+        "the database; USAGE on the schema; SELECT on tables and sequences; on objects created "
         "later: SELECT on tables and sequences |"
     ) in out
     assert "- ⚠️ oncall2@contoso.com becomes member of pg-orders-dev-admins" in out
