@@ -296,10 +296,21 @@ def _head(report: DiffReport) -> list[str]:
     return out
 
 
-def _tail(report: DiffReport) -> list[str]:
+def _where(full_report: str) -> str:
+    """Where the full report is, as Markdown: a link for a URL, else the words escaped."""
+    if full_report.startswith(("https://", "http://")) and not any(
+        c in full_report for c in " <>()[]`"
+    ):
+        return f"[the full report]({full_report})"
+    return _md(full_report)
+
+
+def _tail(report: DiffReport, full_report: str) -> list[str]:
     out: list[str] = []
     for note in report.notes:
         out += [f"> {_md(note)}", ""]
+    if full_report:
+        out += [f"Everything, uncut: {_where(full_report)}.", ""]
     source = (
         "two offline plans (the program run under mocks; cloud-assigned ids are placeholders)"
         if report.source == "plans"
@@ -311,14 +322,14 @@ def _tail(report: DiffReport) -> list[str]:
 
 def _cut_note(shown: int, total: int, limit: int, unit: str, full_report: str) -> list[str]:
     where = (
-        f"The full report: {full_report}."
+        f"See {_where(full_report)}."
         if full_report
         else "Run `entra-pg diff --full-report FILE` for the full report."
     )
     return [
         "> [!NOTE]",
         f"> **Cut to fit**: this shows {shown:,} of {total:,} entries, to stay under GitHub's "
-        f"limit of {limit:,} {unit}. {_md(where)}",
+        f"limit of {limit:,} {unit}. {where}",
         "",
     ]
 
@@ -340,7 +351,7 @@ def render_markdown(
     `limit=None` renders every row. `full_report` says where the uncut report is (shown in
     the cut note: a URL or words). The result always starts with `MARKER`.
     """
-    head, tail, sections = _head(report), _tail(report), _sections(report)
+    head, tail, sections = _head(report), _tail(report, full_report), _sections(report)
     total = sum(len(s.rows) for s in sections)
     full = _join([*head, *(line for s in sections for line in s.render(len(s.rows))), *tail])
     if limit is None or size(full) <= limit:
