@@ -153,6 +153,12 @@ def test_placeholder_recognition():
     assert mark_placeholder(fake) == f"<placeholder {fake[:8]}>"
     assert not is_placeholder("7c4e2a19-0b3d-4f6e-8a51-2d9c6e0f4b88")  # a real (v4) id
     assert is_placeholder("placeholder.onmicrosoft.com")
+    assert mark_placeholder("placeholder.onmicrosoft.com") == "placeholder.onmicrosoft.com"
+    arm = f"/subscriptions/{fake}/providers/placeholder.x/w"
+    assert (
+        mark_placeholder(arm)
+        == f"/subscriptions/<placeholder {fake[:8]}>/providers/placeholder.x/w"
+    )
     assert mark_placeholder("orders") == "orders"
 
 

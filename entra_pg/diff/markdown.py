@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from entra_pg.textsafe import is_visible, markdown_code, markdown_text
+
 from .report import DiffReport, PolicyVerdict
 from .words import (
     access_sentence,
@@ -65,19 +67,18 @@ def utf8_size(text: str) -> int:
 
 
 def _code(text: str) -> str:
-    """An inline code span that survives any content (one line, no backtick, no pipe)."""
-    clean = " ".join(text.split()).replace("`", "'").replace("|", "\\|")
-    return f"`{clean}`"
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    """Untrusted text as an inline code span, safe in a table cell too (GitHub splits cells
+    on `|` even inside code unless it is escaped)."""
+    return markdown_code(" ".join(text.split())).replace("|", "\\|")
 
 
 def _md(text: str) -> str:
-    """Plain sentences go into Markdown as they are, except table- and HTML-breaking
-    characters."""
-    return _cell(text).replace("<", "&lt;").replace(">", "&gt;")
+    """Untrusted text (names inside our sentences) as literal Markdown: no markup, no HTML,
+    no mention, one line (`textsafe.markdown_text`)."""
+    return markdown_text(" ".join(text.split()))
+
+
+_cell = _md
 
 
 def _plural(count: int, noun: str) -> str:
@@ -126,10 +127,11 @@ def _row(cells: Iterable[str]) -> str:
 
 
 def _bold_verb(sentence: str, change: str) -> str:
+    """The sentence escaped, its verb in bold."""
     if change == "change":
-        return f"**changes** {sentence}"
+        return f"**changes** {_md(sentence)}"
     verb = "gains" if change == "gain" else "loses"
-    return f"**{verb}**{sentence.removeprefix(verb)}"
+    return f"**{verb}** {_md(sentence.removeprefix(verb))}"
 
 
 def _verdict_where(v: PolicyVerdict) -> str:
@@ -157,7 +159,7 @@ def _sections(report: DiffReport) -> list[_Section]:
                 (
                     f"{_code(a.principal)} ({_cell(a.kind)})",
                     _code(a.scope),
-                    _md(_bold_verb(access_sentence(a, _code), a.change)),
+                    _bold_verb(access_sentence(a), a.change),
                 )
             )
             for a in report.access
@@ -286,9 +288,7 @@ def _head(report: DiffReport) -> list[str]:
             "blocked.",
             "",
         ]
-    out.append(
-        f"Policies: {_md(policy_summary(report, _code))} · resources: {resource_counts(report)}"
-    )
+    out.append(f"Policies: {_md(policy_summary(report))} · resources: {resource_counts(report)}")
     out.append("")
     out += _glance(report)
     if not report.has_changes:
@@ -298,8 +298,10 @@ def _head(report: DiffReport) -> list[str]:
 
 def _where(full_report: str) -> str:
     """Where the full report is, as Markdown: a link for a URL, else the words escaped."""
-    if full_report.startswith(("https://", "http://")) and not any(
-        c in full_report for c in " <>()[]`"
+    if (
+        full_report.startswith(("https://", "http://"))
+        and is_visible(full_report)
+        and not any(c in full_report for c in " <>()[]`\"'")
     ):
         return f"[the full report]({full_report})"
     return _md(full_report)

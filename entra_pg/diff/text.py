@@ -13,6 +13,8 @@ from typing import Final
 from rich.console import Console
 from rich.text import Text
 
+from entra_pg.textsafe import visible
+
 from .report import DiffReport
 from .words import (
     OP_SYMBOL,
@@ -40,19 +42,24 @@ MARKER_STYLES: Final = {
 
 
 def _line(marker: str, text: str, indent: str = "  ") -> Text:
+    """One marked line; `text` holds names from the stack or the preview, so every control,
+    bidi or invisible character in it is shown as an escape (`textsafe.visible`)."""
     line = Text(indent)
     line.append(marker, style=MARKER_STYLES.get(marker.strip(), ""))
-    line.append(f" {text}")
+    line.append(f" {visible(text)}")
     return line
+
+
+def _heading(text: str, style: str = "bold") -> Text:
+    return Text(visible(text), style=style)
 
 
 def report_lines(report: DiffReport) -> list[Text]:
     """The report, one `Text` a line."""
     lines = [
-        Text(
+        _heading(
             f"Access diff{f' for stack {report.stack}' if report.stack else ''}: "
-            f"{report.base} -> {report.head}",
-            style="bold",
+            f"{report.base} -> {report.head}"
         ),
         Text(),
     ]
@@ -83,7 +90,7 @@ def report_lines(report: DiffReport) -> list[Text]:
         lines.append(_line(mark, identity_sentence(i)))
     if not report.identities:
         lines.append(Text("  (none)"))
-    lines += [Text(), Text(f"Policy verdict: {policy_summary(report)}", style="bold")]
+    lines += [Text(), _heading(f"Policy verdict: {policy_summary(report)}")]
     for v in report.policies.new:
         lines.append(_line("+", f"new      {verdict_sentence(v)}"))
     for v in report.policies.resolved:
@@ -101,7 +108,7 @@ def report_lines(report: DiffReport) -> list[Text]:
             )
         )
     for note in report.notes:
-        lines += [Text(), Text(f"Note: {note}")]
+        lines += [Text(), _heading(f"Note: {note}", "")]
     return lines
 
 

@@ -42,12 +42,15 @@ def is_placeholder(value: object) -> bool:
 
 
 def mark_placeholder(value: object) -> str:
-    """`value` as text, a made-up one as `<placeholder 1a2b3c4d>` so nobody copies it."""
+    """`value` as text, a made-up id as `<placeholder 1a2b3c4d>` so nobody copies it.
+
+    Text that already says "placeholder" (a made-up host or resource id) is kept as it is,
+    with the made-up ids inside it marked."""
     text = str(value)
-    if is_placeholder(text) and "placeholder" not in text.casefold():
-        return f"<placeholder {text[:8]}>"
+    if "placeholder" in text.casefold():
+        return mark_placeholders_in(text)
     if is_placeholder(text):
-        return f"<placeholder {text}>"
+        return f"<placeholder {text[:8]}>"
     return text
 
 

@@ -10,7 +10,9 @@ Order, for a reviewer who reads from the top and stops when satisfied:
 Everything fits the console's width: tables are used only when every column can hold its
 longest word (rich wraps at spaces and splits a word only when a column is narrower than it);
 otherwise the same content is printed as an indented list. Values the mock run made up are
-shown as `<placeholder ...>`.
+shown as `<placeholder ...>`. Names and values come from the stack config and the program:
+each goes through `textsafe.visible` (control, bidi and invisible characters shown as
+escapes) and reaches rich as `Text`, never as markup.
 """
 
 from __future__ import annotations
@@ -31,8 +33,16 @@ from rich.tree import Tree
 from entra_pg.mockrun import PlanRun
 from entra_pg.model import AccessEntry
 from entra_pg.resources import PlannedResource
+from entra_pg.textsafe import visible
 
-from .describe import describe, mark_placeholder, object_names, short_type
+from .describe import (
+    describe,
+    is_placeholder,
+    mark_placeholder,
+    mark_placeholders_in,
+    object_names,
+    short_type,
+)
 from .document import ViolationLike, summary
 
 __all__ = ["MAX_NAMES", "fits", "render_plan"]
@@ -96,9 +106,9 @@ def _violations(console: Console, violations: Sequence[ViolationLike]) -> None:
         where = f"{short_type(v.resource_type)} {v.resource_name}" if v.urn else "the stack"
         line = Text("  ")
         line.append(v.enforcement_level, style="bold red" if v.mandatory else "yellow")
-        line.append(f" {v.policy_name} on {where}")
+        line.append(visible(f" {v.policy_name} on {where}"))
         console.print(line)
-        console.print(Padding(Text(v.message), (0, 0, 0, 4)))
+        console.print(Padding(Text(visible(v.message)), (0, 0, 0, 4)))
 
 
 # --------------------------------------------------------------------------- resources
@@ -131,8 +141,8 @@ class _Index:
 
 def _component_label(component: PlannedResource, index: _Index) -> Text:
     label = Text()
-    label.append(component.type, style="bold cyan")
-    label.append(f" {component.name}")
+    label.append(visible(component.type), style="bold cyan")
+    label.append(visible(f" {component.name}"))
     label.append(f"  {index.count(component.urn)} resources", style="dim")
     return label
 
@@ -144,7 +154,7 @@ def _compact(node: Tree, parent: str | None, index: _Index) -> None:
     for type_token, members in groups.items():
         label = Text()
         label.append(f"{short_type(type_token)} ({len(members)})", style="bold")
-        names = [describe(r, index.ids) or r.name for r in members[:MAX_NAMES]]
+        names = [visible(describe(r, index.ids) or r.name) for r in members[:MAX_NAMES]]
         label.append("  " + ", ".join(names), style="dim")
         if len(members) > MAX_NAMES:
             label.append(f", +{len(members) - MAX_NAMES} more", style="dim")
@@ -160,12 +170,12 @@ def _full(node: Tree, parent: str | None, index: _Index) -> None:
         label = Text()
         label.append(f"{short_type(type_token)} ({len(members)})", style="bold")
         if providers:
-            label.append(f"  via provider {', '.join(providers)}", style="dim")
+            label.append(visible(f"  via provider {', '.join(providers)}"), style="dim")
         group = node.add(label)
         for r in members:
             text = describe(r, index.ids)
-            line = Text(text + "  " if text else "")
-            line.append(r.name, style="dim")
+            line = Text(visible(text) + "  " if text else "")
+            line.append(visible(r.name), style="dim")
             group.add(line)
 
 
@@ -174,7 +184,7 @@ def _resources(run: PlanRun, *, tree: bool) -> Tree:
     root = Tree(
         Text.assemble(
             ("pulumi:pulumi:Stack", "bold"),
-            f" {run.project}-{run.stack}  {len(run.resources)} resources",
+            visible(f" {run.project}-{run.stack}  {len(run.resources)} resources"),
         )
     )
     (_full if tree else _compact)(root, None, index)
@@ -184,8 +194,9 @@ def _resources(run: PlanRun, *, tree: bool) -> Tree:
 # --------------------------------------------------------------------------- tables or lists
 
 
-def _privileges(pairs: Sequence[tuple[str, Sequence[str]]]) -> str:
-    return "\n".join(f"{ot}: {', '.join(privs)}" for ot, privs in pairs) or "-"
+def _privileges(pairs: Sequence[tuple[str, Sequence[str]]], sep: str = "\n") -> str:
+    """One `type: PRIV, PRIV` per object type, each part visible (the separator is ours)."""
+    return sep.join(visible(f"{ot}: {', '.join(privs)}") for ot, privs in pairs) or "-"
 
 
 def _matrix(console: Console, matrix: Sequence[AccessEntry]) -> RenderableType:
@@ -195,13 +206,13 @@ def _matrix(console: Console, matrix: Sequence[AccessEntry]) -> RenderableType:
     for e in matrix:
         profile = f"{e.profile} (owner)" if e.owner else e.profile
         table.add_row(
-            Text(e.principal),
-            Text(e.kind),
-            Text(f"{e.database}.{e.schema}"),
-            Text(profile),
+            Text(visible(e.principal)),
+            Text(visible(e.kind)),
+            Text(visible(f"{e.database}.{e.schema}")),
+            Text(visible(profile)),
             Text(_privileges(e.privileges)),
             Text(_privileges(e.future)),
-            Text(e.via),
+            Text(visible(e.via)),
         )
     if fits(console, table):
         return table
@@ -210,14 +221,13 @@ def _matrix(console: Console, matrix: Sequence[AccessEntry]) -> RenderableType:
         owner = " (owner)" if e.owner else ""
         out.append(
             Text.assemble(
-                (e.principal, "bold"),
-                f" ({e.kind}) on {e.database}.{e.schema}: {e.profile}{owner} via {e.via}",
+                (visible(e.principal), "bold"),
+                visible(f" ({e.kind}) on {e.database}.{e.schema}: {e.profile}{owner} via {e.via}"),
             )
         )
-        now = "; ".join(f"{ot}: {', '.join(p)}" for ot, p in e.privileges) or "-"
-        out.append(Padding(Text(f"now: {now}"), (0, 0, 0, 4)))
+        out.append(Padding(Text(f"now: {_privileges(e.privileges, '; ')}"), (0, 0, 0, 4)))
         if e.future:
-            later = "; ".join(f"{ot}: {', '.join(p)}" for ot, p in e.future)
+            later = _privileges(e.future, "; ")
             out.append(Padding(Text(f"future objects: {later}"), (0, 0, 0, 4)))
     return Group(*out)
 
@@ -226,16 +236,12 @@ def _outputs(console: Console, outputs: Mapping[str, Any]) -> RenderableType:
     rows: list[tuple[str, str]] = []
     for key in sorted(outputs):
         value = outputs[key]
-        if isinstance(value, str):
+        if isinstance(value, str) and is_placeholder(value):
             text = mark_placeholder(value)
-        elif isinstance(value, dict):
-            text = json.dumps(
-                {k: mark_placeholder(v) if isinstance(v, str) else v for k, v in value.items()},
-                ensure_ascii=False,
-            )
         else:
-            text = json.dumps(value, ensure_ascii=False)
-        rows.append((key, text))
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            text = mark_placeholders_in(text)  # ids inside longer values (ARM ids, lists)
+        rows.append((visible(key), visible(text)))
     table = Table(title="Stack outputs")
     table.add_column("Output")
     table.add_column("Value")
@@ -262,7 +268,8 @@ def render_plan(
     instead of one line per type."""
     data = summary(run, matrix, violations)
     console.print(
-        f"[bold]Plan[/] of stack [bold]{escape(run.stack)}[/] (project {escape(run.project)}), "
+        f"[bold]Plan[/] of stack [bold]{escape(visible(run.stack))}[/] "
+        f"(project {escape(visible(run.project))}), "
         "run offline under mocks"
     )
     console.print(_verdict(data, violations))
@@ -284,7 +291,7 @@ def render_plan(
         console.print(
             Text.assemble(
                 ("warning:", "yellow"),
-                f" invoke {invoke.token} has no placeholder answer; "
-                "values derived from it are missing from this plan",
+                visible(f" invoke {invoke.token} has no placeholder answer; ")
+                + "values derived from it are missing from this plan",
             )
         )
