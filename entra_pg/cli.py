@@ -19,18 +19,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.metadata
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from rich.console import Console
+from rich.live import Live
+from rich.spinner import Spinner
 
 from entra_pg import policycheck
 from entra_pg.mockrun import PlanConfigError, PlanError, PlanRun, run_program
 from entra_pg.model import AccessEntry, ConfigError, expand, parse_stack_config
-from entra_pg.render import ViolationLike, plan_document, render_plan
+from entra_pg.plan import ViolationLike, plan_document, render_plan
 from entra_pg.stack import StackLoadError
 
 __all__ = [
@@ -38,12 +42,16 @@ __all__ = [
     "EXIT_INVALID",
     "EXIT_OK",
     "SUBCOMMAND_MODULES",
+    "SubcommandParser",
     "add_command",
     "add_stack_options",
     "build_parser",
+    "epilog",
     "fail",
     "main",
+    "progress",
     "register_plan",
+    "stdout_console",
 ]
 
 EXIT_OK: Final = 0
@@ -65,10 +73,40 @@ def fail(message: str, code: int = EXIT_INVALID) -> int:
     return code
 
 
+class SubcommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: a usage error is answered with this subcommand's usage.
+
+    As a subcommand, argparse hands unknown arguments back to the top-level parser, which
+    would reject them with the top-level usage; they are rejected here instead.
+    """
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        namespace, extras = super().parse_known_args(*args, **kwargs)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n(see {self.prog} --help)\n")
+
+
+def epilog(exit_codes: Sequence[tuple[int, str]], examples: Sequence[str]) -> str:
+    """The `--help` epilog every subcommand has: its exit codes and examples."""
+    lines = ["exit codes:"]
+    lines += [f"  {code}  {meaning}" for code, meaning in exit_codes]
+    lines += ["", "examples:"]
+    lines += [f"  {example}" for example in examples]
+    return "\n".join(lines) + "\n"
+
+
 def add_command(
     subparsers: Any, name: str, handler: Handler, **kwargs: Any
 ) -> argparse.ArgumentParser:
-    """Add subcommand `name` with the shared options (`--debug`) and its handler."""
+    """Add subcommand `name` with the shared options (`--debug`) and its handler.
+
+    The description and epilog keep their line breaks (pass `epilog=epilog(...)`)."""
+    kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
     parser: argparse.ArgumentParser = subparsers.add_parser(name, **kwargs)
     parser.add_argument(
         "--debug", action="store_true", help="show tracebacks of failures (for bug reports)"
@@ -105,14 +143,33 @@ def register_plan(subparsers: Any) -> None:
         _plan,
         help="show what the stack declares, offline (no cloud, no Pulumi CLI)",
         description=(
-            "Run the Pulumi program in-process under mocks, as `pulumi preview` would run "
-            "it, and show every resource it declares, the access matrix (who can do what), "
-            "and the policy pack's verdict. Ids the cloud would assign are placeholders."
+            "Run the Pulumi program in-process under mocks, as `pulumi preview` would run\n"
+            "it, and show the policy pack's verdict, a summary, the resources grouped by\n"
+            "component (--tree: every resource), the access matrix (who can do what) and the\n"
+            "stack outputs. Values the cloud would assign are shown as <placeholder ...>.\n"
+            "Output fits the terminal's width (COLUMNS when piped; 80 without it)."
+        ),
+        epilog=epilog(
+            (
+                (EXIT_OK, "the plan passes the policy pack (or --no-policies)"),
+                (EXIT_FAILED, "mandatory policy violations, or the program or the pack failed"),
+                (EXIT_INVALID, "bad usage, unknown stack, unreadable file, invalid config"),
+            ),
+            (
+                "entra-pg plan --stack dev",
+                "entra-pg plan --stack dev --tree",
+                "entra-pg plan --stack local --policy-config policies/config/local.json",
+                "entra-pg plan --stack dev --json > plan.json",
+            ),
         ),
     )
     add_stack_options(parser)
-    parser.add_argument(
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
         "--json", action="store_true", help="print one JSON document instead of tables"
+    )
+    output.add_argument(
+        "--tree", action="store_true", help="list every resource, not one line per type"
     )
     policies = parser.add_mutually_exclusive_group()
     policies.add_argument(
@@ -147,7 +204,8 @@ def _check_policies(
     if args.no_policies:
         return None, None
     try:
-        return list(policycheck.check(run.resources, config)), None
+        with progress(f"judging {len(run.resources)} resources with the policy pack"):
+            return list(policycheck.check(run.resources, config)), None
     except policycheck.PolicyConfigError as exc:
         return None, fail(f"invalid policy config: {exc}")
     except policycheck.PolicyCheckError as exc:
@@ -163,7 +221,10 @@ def _plan(args: argparse.Namespace) -> int:
         return code
     try:
         # Valid JSON only on stdout: whatever the program prints goes to stderr.
-        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        with (
+            contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext(),
+            progress(f"running the program of stack {args.stack} under mocks"),
+        ):
             run = run_program(args.project_dir, args.stack)
     except StackLoadError as exc:
         return fail(exc.render())
@@ -187,7 +248,7 @@ def _plan(args: argparse.Namespace) -> int:
         document = plan_document(run, matrix, violations)
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
-        render_plan(_console(), run, matrix, violations)
+        render_plan(stdout_console(), run, matrix, violations, tree=args.tree)
     if violations and any(v.mandatory for v in violations):
         print(f"{PROG}: mandatory policy violations: `pulumi up` would be blocked", file=sys.stderr)
         return EXIT_FAILED
@@ -202,10 +263,39 @@ def _debug(args: argparse.Namespace, details: str) -> None:
         print(details, file=sys.stderr, end="" if details.endswith("\n") else "\n")
 
 
-def _console() -> Console:
-    # Not a terminal (a pipe, a CI log): no colour codes, and wide enough for the tables.
-    terminal = sys.stdout.isatty()
-    return Console(file=sys.stdout, width=None if terminal else 160, highlight=False)
+def stdout_console() -> Console:
+    """The console for a subcommand's output: colour only on a terminal and without
+    `NO_COLOR` (rich checks both); the width is `COLUMNS` when set, else the terminal's,
+    else 80 (rich's rule)."""
+    return Console(file=sys.stdout, highlight=False)
+
+
+@contextlib.contextmanager
+def progress(message: str) -> Iterator[None]:
+    """A transient spinner line `message...` on stderr while the block runs, when stderr is
+    a terminal; nothing otherwise (logs and pipes stay clean). Output of the block is not
+    redirected: the spinner only redraws its own line."""
+    console = Console(file=sys.stderr)
+    if not console.is_terminal or os.environ.get("TERM") == "dumb":
+        yield
+        return
+    spinner = Spinner("dots", text=f"{message}...")
+    with Live(
+        spinner,
+        console=console,
+        transient=True,
+        refresh_per_second=8,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    ):
+        yield
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("entra-postgres")
+    except importlib.metadata.PackageNotFoundError:  # a source tree on PYTHONPATH
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,8 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Identity-based access to Azure Database for PostgreSQL, as code.",
+        epilog=f"Run `{PROG} COMMAND --help` for a command's options, exit codes and examples.",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=SubcommandParser
+    )
     register_plan(subparsers)
     for module_name in SUBCOMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)

@@ -10,13 +10,11 @@ import pytest
 from entra_pg.diff.access import (
     access_from_resources,
     diff_access,
-    diff_identities,
     diff_memberships,
-    entra_facts,
     matrix_from_plan,
-    names_from_plan,
 )
 from entra_pg.diff.build import diff_policies
+from entra_pg.diff.entra import diff_identities, entra_facts, names_from_plan
 from entra_pg.diff.render import access_sentence, describe_privileges, render_markdown
 from entra_pg.diff.report import DiffReport, PolicyDiff, PolicyVerdict, ScopeAccess
 from entra_pg.diff.resource_changes import changed_properties, diff_resources
@@ -135,9 +133,10 @@ def test_access_sentence_names_profile_privileges_and_future_objects() -> None:
         (), matrix_from_plan([entry("ana", "sales", "read", READ, future={"table": ["SELECT"]})])
     )
     assert access_sentence(change) == (
-        "gains `read`: CONNECT on the database; USAGE on the schema; SELECT on tables and "
-        "sequences; on objects created later: SELECT on tables"
+        "gains profile read: CONNECT on the database; USAGE on the schema; SELECT on tables "
+        "and sequences; on objects created later: SELECT on tables"
     )
+    assert access_sentence(change, lambda name: f"`{name}`").startswith("gains profile `read`:")
 
 
 # --------------------------------------------------------------------------- resources -> access

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from entra_pg.cli import main
+from entra_pg.textsafe import markdown_text
 
 CAROL_OID = "0b6d2c4e-1f3a-4b5c-9d7e-8f9a0b1c2d3e"
 READ = {"database": ["CONNECT"], "schema": ["USAGE"], "table": ["SELECT"], "sequence": ["SELECT"]}
@@ -180,11 +181,12 @@ def test_markdown_comment(repo: Path) -> None:
     assert out.startswith("<!-- entra-pg-access-diff -->\n## Access diff · stack `dev`\n")
     assert "> [!CAUTION]\n> **3 dangerous changes**" in out
     assert (
-        "| `carol@contoso.com` (user) | `reporting.marts` | **gains** `read`: CONNECT on the "
-        "database; USAGE on the schema; SELECT on tables and sequences; on objects created "
+        "| `carol@contoso.com` (user) | `reporting.marts` | **gains** profile read: CONNECT on "
+        "the database; USAGE on the schema; SELECT on tables and sequences; on objects created "
         "later: SELECT on tables and sequences |"
     ) in out
-    assert "- ⚠️ oncall2@contoso.com becomes member of pg-orders-dev-admins" in out
+    member = markdown_text("oncall2@contoso.com becomes member of pg-orders-dev-admins")
+    assert f"- ⚠️ {member}" in out
     assert "<details>\n<summary>" in out
 
 

@@ -163,12 +163,12 @@ def test_markdown_comment_structure(capsys: pytest.CaptureFixture[str], project_
     assert lines[1] == "## Access diff · stack `dev`"
     assert "> [!CAUTION]" in lines
     headings = [line for line in lines if line.startswith("### ")]
-    assert headings == [
+    assert headings == [  # dangerous changes first: they are never cut
+        "### Dangerous changes",
         "### Who gains or loses access",
         "### Role memberships",
         "### Identities, admin group and trust",
         "### Policy verdict",
-        "### Dangerous changes",
         "### Resource changes",
     ]
     start = lines.index("### Resource changes")

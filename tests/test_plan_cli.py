@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -749,3 +750,52 @@ def test_program_output_does_not_corrupt_json(toy: Path, capsys: pytest.CaptureF
     assert "chatty program" in err
     assert "chatty program" not in out
     assert code == 2
+
+
+# --------------------------------------------------------------------------- every subcommand
+
+
+def subcommands() -> list[str]:
+    from entra_pg.cli import build_parser
+
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return sorted(action.choices)  # type: ignore[arg-type]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"entra-pg {version('entra-postgres')}"
+
+
+@pytest.mark.parametrize("command", subcommands())
+def test_every_subcommand_help_has_exit_codes_and_an_example(
+    command: str, capsys: pytest.CaptureFixture[str]
+):
+    with pytest.raises(SystemExit) as caught:
+        main([command, "--help"])
+    assert caught.value.code == 0
+    text = capsys.readouterr().out
+    assert "exit codes:" in text
+    codes = re.findall(r"^  (\d)  \S", text.split("exit codes:", 1)[1], re.MULTILINE)
+    assert {"0", "1", "2"} <= set(codes)
+    examples = text.split("examples:", 1)[1]
+    assert re.search(rf"^  .*entra-pg {command}\b", examples, re.MULTILINE)
+
+
+@pytest.mark.parametrize("command", subcommands())
+def test_a_usage_error_shows_that_subcommands_usage(
+    command: str, capsys: pytest.CaptureFixture[str]
+):
+    required = {"diff": ["--base", "HEAD"]}.get(command, [])  # its one required choice
+    with pytest.raises(SystemExit) as caught:
+        main([command, *required, "--bogus"])
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: entra-pg {command} ")
+    assert f"entra-pg {command}: error: unrecognized arguments: --bogus" in err
+    # Documented codes: 2 for bad usage, except the audit (2 means drift there, usage is 1).
+    assert caught.value.code == (1 if command == "audit" else 2)

@@ -178,7 +178,7 @@ def test_preview_runs_for_forks_without_credentials_and_comments_only_in_repo() 
     assert "entra-pg plan --stack dev" in runs
     diff = next(r for r in runs if "entra-pg diff" in r)
     assert 'entra-pg diff --base "origin/$BASE_REF" --stack dev --markdown' in diff
-    assert '>> "$GITHUB_STEP_SUMMARY"' in diff
+    assert '--job-summary "$GITHUB_STEP_SUMMARY"' in diff
     (comment,) = steps_using(checks, "actions/github-script")
     assert comment["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     assert "<!-- entra-pg-access-diff -->" in comment["with"]["script"]
@@ -330,3 +330,23 @@ def test_pip_cache_keys_on_pyproject(path: Path) -> None:
             keys = step["with"]["cache-dependency-path"].split()
             assert keys == ["pyproject.toml", "policies/requirements.txt"], path.name
             assert all((ROOT / key).is_file() for key in keys)
+
+
+@pytest.mark.parametrize("job_name", ["checks", "cloud-preview"])
+def test_full_access_diff_is_uploaded_and_linked(job_name: str) -> None:
+    """The comment and the summary are cut to GitHub's limits; the uncut report they link
+    to is the artifact the same job uploads."""
+    job = load("preview.yml")["jobs"][job_name]
+    diff_step = next(s for s in job["steps"] if "entra-pg diff" in s.get("run", ""))
+    full = re.search(r"--full-report (\S+)", diff_step["run"])
+    assert full is not None
+    assert '--report-link "$RUN_URL"' in diff_step["run"]
+    assert diff_step["env"]["RUN_URL"].endswith("/actions/runs/${{ github.run_id }}")
+    (upload,) = steps_using(job, "actions/upload-artifact")
+    assert upload["with"]["path"] == full.group(1)
+    assert upload["with"]["if-no-files-found"] == "error"
+    names = [s.get("name", "") for s in job["steps"]]
+    assert names.index(upload["name"]) > names.index(diff_step["name"])
+    if job_name == "checks":  # the comment body is the capped Markdown
+        assert "--markdown" in diff_step["run"]
+        assert "> access-diff.md" in diff_step["run"]

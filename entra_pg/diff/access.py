@@ -1,13 +1,11 @@
-"""Who gains or loses what: access matrices, role memberships and Entra identities compared.
+"""Who gains or loses what in the database: access matrices and role memberships compared.
 
 Two sources feed the same comparison:
 - a plan's access matrix (the model's own statement, with profiles) for `entra-pg diff --base`;
 - the PostgreSQL resources themselves (`Role`, `GrantRole`, `Grant`, `DefaultPrivileges`,
   `Schema`, `SecurityLabel`) for `pulumi preview --json` steps, where no model is at hand.
 
-Entra facts (admin group members and owners, group members, applications, federated
-credentials) always come from the Entra resources, with object ids turned back into names
-through the lookups the plan made and the display names the resources carry.
+The Entra side (groups, members, admin group, federated credentials) is in `entra`.
 """
 
 from __future__ import annotations
@@ -20,13 +18,7 @@ from typing import Any, Final
 from entra_pg.model.profiles import sort_privileges
 from entra_pg.resources import PlannedResource
 from entra_pg.tokens import (
-    AD_APPLICATION,
-    AD_CREDENTIAL,
-    AD_GROUP,
-    AD_GROUP_MEMBER,
-    AD_SERVICE_PRINCIPAL,
     DEFAULT_PRIVILEGES,
-    ENTRA_ADMIN_TYPES,
     GRANT,
     GRANT_ROLE,
     PG_DATABASE,
@@ -35,18 +27,16 @@ from entra_pg.tokens import (
     SECURITY_LABEL,
 )
 
-from .report import AccessChange, IdentityChange, MembershipChange, Privileges, ScopeAccess
+from .report import AccessChange, MembershipChange, Privileges, ScopeAccess
 
 __all__ = [
     "OBJECT_TYPE_ORDER",
-    "EntraFacts",
     "access_from_resources",
     "diff_access",
-    "diff_identities",
     "diff_memberships",
-    "entra_facts",
+    "label_kinds",
     "matrix_from_plan",
-    "names_from_plan",
+    "text_of",
 ]
 
 #: Object types in the order reviewers read them.
@@ -121,17 +111,18 @@ def matrix_from_plan(entries: Iterable[Mapping[str, Any]]) -> tuple[ScopeAccess,
     )
 
 
-def _text(value: Any) -> str | None:
+def text_of(value: Any) -> str | None:
+    """`value` when it is non-empty text, else None."""
     return value if isinstance(value, str) and value else None
 
 
-def _label_kinds(resources: Iterable[PlannedResource]) -> dict[str, str]:
+def label_kinds(resources: Iterable[PlannedResource]) -> dict[str, str]:
     """Role name -> pgaadauth label type (user, group, service)."""
     kinds: dict[str, str] = {}
     for r in resources:
         if r.type != SECURITY_LABEL:
             continue
-        role, label = _text(r.inputs.get("objectName")), _text(r.inputs.get("label"))
+        role, label = text_of(r.inputs.get("objectName")), text_of(r.inputs.get("label"))
         if role and label:
             for part in label.split(","):
                 if part.strip().startswith("type="):
@@ -176,7 +167,7 @@ def _graph(resources: Iterable[PlannedResource]) -> _Graph:
     g = _Graph()
     for r in resources:
         i = r.inputs
-        if r.type == ROLE and (name := _text(i.get("name"))):
+        if r.type == ROLE and (name := text_of(i.get("name"))):
             g.declared.add(name)
             if i.get("login"):
                 g.login.add(name)
@@ -184,26 +175,30 @@ def _graph(resources: Iterable[PlannedResource]) -> _Graph:
                 if isinstance(parent, str):
                     g.member_of[name].add(parent)
         elif r.type == GRANT_ROLE:
-            member, role = _text(i.get("role")), _text(i.get("grantRole"))
+            member, role = text_of(i.get("role")), text_of(i.get("grantRole"))
             if member and role:
                 g.member_of[member].add(role)
         elif r.type in (GRANT, DEFAULT_PRIVILEGES):
             role, db, ot = (
-                _text(i.get("role")),
-                _text(i.get("database")),
-                _text(i.get("objectType")),
+                text_of(i.get("role")),
+                text_of(i.get("database")),
+                text_of(i.get("objectType")),
             )
             if role and db and ot:
                 scoped = g.grants if r.type == GRANT else g.defaults
                 scoped[role].append(
-                    (db, _text(i.get("schema")) or "", ot, _privs(i.get("privileges")))
+                    (db, text_of(i.get("schema")) or "", ot, _privs(i.get("privileges")))
                 )
         elif r.type == SCHEMA:
-            owner, db, name = _text(i.get("owner")), _text(i.get("database")), _text(i.get("name"))
+            owner, db, name = (
+                text_of(i.get("owner")),
+                text_of(i.get("database")),
+                text_of(i.get("name")),
+            )
             if owner and db and name:
                 g.owned[owner].add((db, name))
         elif r.type == PG_DATABASE:
-            owner, name = _text(i.get("owner")), _text(i.get("name"))
+            owner, name = text_of(i.get("owner")), text_of(i.get("name"))
             if owner and name:
                 g.owned[owner].add((name, ""))
     return g
@@ -218,7 +213,7 @@ def access_from_resources(
     grantees only with `holders_as_grantees` (for partial resource sets, where their members
     may be missing). Only what `resources` contains is known."""
     g = _graph(resources)
-    kinds = _label_kinds(resources)
+    kinds = label_kinds(resources)
     holders = set(g.grants) | set(g.defaults)
     grantees = set(g.login) | {m for m in g.member_of if m not in holders and m not in g.owned}
     if "public" in holders:
@@ -369,7 +364,7 @@ def diff_memberships(
         out: set[tuple[str, str]] = set()
         for r in resources:
             if r.type == GRANT_ROLE:
-                member, role = _text(r.inputs.get("role")), _text(r.inputs.get("grantRole"))
+                member, role = text_of(r.inputs.get("role")), text_of(r.inputs.get("grantRole"))
                 if member and role:
                     out.add((member, role))
             elif r.type == ROLE and (name := _text(r.inputs.get("name"))):
@@ -390,269 +385,3 @@ def diff_memberships(
     changes = [MembershipChange(m, r, "grant", summary(r)) for m, r in new - old]
     changes += [MembershipChange(m, r, "revoke", summary(r)) for m, r in old - new]
     return tuple(sorted(changes, key=lambda c: (c.member.casefold(), c.role, c.change)))
-
-
-# --------------------------------------------------------------------------- Entra
-
-
-def names_from_plan(invokes: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Object id -> name from the lookups a plan made (users by UPN, the deploying identity)."""
-    names: dict[str, str] = {}
-    for invoke in invokes:
-        token = str(invoke.get("token", ""))
-        result = invoke.get("result") or {}
-        if not isinstance(result, Mapping):
-            continue
-        if token.endswith("getUser:getUser"):
-            oid, upn = _text(result.get("objectId")), _text(result.get("userPrincipalName"))
-            if oid and upn:
-                names[oid] = upn
-        elif token.endswith("getUsers:getUsers"):
-            for user in result.get("users") or ():
-                if isinstance(user, Mapping):
-                    oid, upn = _text(user.get("objectId")), _text(user.get("userPrincipalName"))
-                    if oid and upn:
-                        names[oid] = upn
-        elif token.endswith(("getClientConfig:getClientConfig", "authorization:getClientConfig")):
-            oid = _text(result.get("objectId"))
-            if oid:
-                names[oid] = "(the identity running pulumi up)"
-    return names
-
-
-@dataclass(frozen=True)
-class EntraFacts:
-    """The Entra side of a resource set, by readable names.
-
-    Attributes:
-        principals: database LOGIN principals -> kind (pgaadauth label type, or `role`).
-        groups: created Entra groups -> (members, owners), names sorted.
-        applications: created app registrations (display names).
-        credentials: (application, credential name) -> `issuer subject`.
-        admin_group: display name of the server's Entra admin group ("" when not declared).
-        admin_members, admin_owners: members and owners of the admin group (members added
-            with `GroupMember` included).
-    """
-
-    principals: Mapping[str, str]
-    groups: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
-    applications: frozenset[str]
-    credentials: Mapping[tuple[str, str], str]
-    admin_group: str
-    admin_members: frozenset[str]
-    admin_owners: frozenset[str]
-
-
-class _Names:
-    """Turns object ids and resource references into display names."""
-
-    def __init__(self, resources: Sequence[PlannedResource], names: Mapping[str, str]) -> None:
-        self.by_urn = {r.urn: r for r in resources}
-        self.by_oid: dict[str, str] = dict(names)
-        for r in resources:
-            if r.type in (AD_GROUP, AD_APPLICATION, AD_SERVICE_PRINCIPAL):
-                display = self.display(r)
-                for key in ("objectId", "id", "clientId"):
-                    value = _text(r.outputs.get(key))
-                    if value and display:
-                        self.by_oid.setdefault(value, display)
-
-    def display(self, r: PlannedResource) -> str:
-        """The display name of a Group, Application or ServicePrincipal resource."""
-        name = _text(r.inputs.get("displayName")) or _text(r.outputs.get("displayName"))
-        if name and r.type != AD_SERVICE_PRINCIPAL:
-            return name
-        if r.type == AD_SERVICE_PRINCIPAL:
-            for urn in r.property_dependencies.get("clientId", ()):
-                app = self.by_urn.get(urn)
-                if app is not None and app.type == AD_APPLICATION:
-                    return self.display(app)
-            client = _text(r.inputs.get("clientId"))
-            for other in self.by_urn.values():
-                if (
-                    other.type == AD_APPLICATION
-                    and client
-                    and other.outputs.get("clientId") == client
-                ):
-                    return self.display(other)
-            if name:
-                return name
-        return r.name
-
-    def ref(self, r: PlannedResource, prop: str, value: Any) -> str:
-        """A readable name for `value` of property `prop` of `r` (an object id): the display
-        name of the resource it came from, else a known name of the id, else the logical
-        name of the resource it came from, else the id."""
-        deps = r.property_dependencies.get(prop, ())
-        for urn in deps:
-            target = self.by_urn.get(urn)
-            if target is not None and target.type in (
-                AD_GROUP,
-                AD_APPLICATION,
-                AD_SERVICE_PRINCIPAL,
-            ):
-                return self.display(target)
-        if value is not None and str(value) in self.by_oid:
-            return self.by_oid[str(value)]
-        if len(deps) == 1:
-            return deps[0].rsplit("::", 1)[-1]
-        return self.oid(value)
-
-    def oid(self, value: Any) -> str:
-        if value is None:
-            return "(known after apply)"
-        text = str(value)
-        return self.by_oid.get(text, text)
-
-
-def entra_facts(
-    resources: Sequence[PlannedResource],
-    names: Mapping[str, str],
-    *,
-    admin_group_hint: str = "",
-) -> EntraFacts:
-    """The Entra facts of a resource set (see `EntraFacts`). `admin_group_hint` names the
-    admin group when the set lacks the server's Entra admin resource (a partial preview)."""
-    n = _Names(resources, names)
-    kinds = _label_kinds(resources)
-    principals = {
-        name: kinds.get(name, "role")
-        for r in resources
-        if r.type == ROLE and r.inputs.get("login") and (name := _text(r.inputs.get("name")))
-    }
-
-    group_by_urn: dict[str, str] = {}
-    groups: dict[str, tuple[set[str], set[str]]] = {}
-    for r in resources:
-        if r.type == AD_GROUP:
-            display = n.display(r)
-            group_by_urn[r.urn] = display
-            members = {n.oid(m) for m in r.inputs.get("members") or ()}
-            owners = {n.oid(o) for o in r.inputs.get("owners") or ()}
-            groups[display] = (members, owners)
-    for r in resources:
-        if r.type == AD_GROUP_MEMBER:
-            group = n.ref(r, "groupObjectId", r.inputs.get("groupObjectId"))
-            member = n.ref(r, "memberObjectId", r.inputs.get("memberObjectId"))
-            groups.setdefault(group, (set(), set()))[0].add(member)
-
-    admin_group = admin_group_hint
-    for r in resources:
-        if r.type in ENTRA_ADMIN_TYPES:
-            admin_group = (
-                next(
-                    (
-                        group_by_urn[u]
-                        for u in r.property_dependencies.get("objectId", ())
-                        if u in group_by_urn
-                    ),
-                    "",
-                )
-                or _text(r.inputs.get("principalName"))
-                or n.oid(r.inputs.get("objectId"))
-            )
-
-    credentials: dict[tuple[str, str], str] = {}
-    for r in resources:
-        if r.type == AD_CREDENTIAL:
-            app = n.ref(r, "applicationId", r.inputs.get("applicationId"))
-            cred = _text(r.inputs.get("displayName")) or r.name
-            issuer = _text(r.inputs.get("issuer")) or "?"
-            subject = _text(r.inputs.get("subject")) or "(known after apply)"
-            credentials[(app, cred)] = f"{issuer} {subject}"
-
-    admin_members, admin_owners = groups.get(admin_group, (set(), set()))
-    return EntraFacts(
-        principals=principals,
-        groups={k: (tuple(sorted(m)), tuple(sorted(o))) for k, (m, o) in groups.items()},
-        applications=frozenset(n.display(r) for r in resources if r.type == AD_APPLICATION),
-        credentials=credentials,
-        admin_group=admin_group,
-        admin_members=frozenset(admin_members),
-        admin_owners=frozenset(admin_owners),
-    )
-
-
-def diff_identities(
-    before: EntraFacts,
-    after: EntraFacts,
-    *,
-    admin_identities: frozenset[str] = frozenset(),
-) -> tuple[IdentityChange, ...]:
-    """Principals, Entra objects, group members and owners, admin group and federated
-    credentials that appear, disappear or change. `admin_identities` adds identities known
-    (from config) to be in the admin group, for sets that do not show their membership."""
-    out: list[IdentityChange] = []
-    if before.admin_group != after.admin_group and before.admin_group and after.admin_group:
-        out.append(
-            IdentityChange(
-                "admin-group",
-                "changed",
-                after.admin_group,
-                f"the server's Entra admin group changes from {before.admin_group}",
-                dangerous=True,
-            )
-        )
-    for name in sorted(after.principals.keys() - before.principals.keys(), key=str.casefold):
-        out.append(IdentityChange("principal", "added", name, after.principals[name]))
-    for name in sorted(before.principals.keys() - after.principals.keys(), key=str.casefold):
-        out.append(IdentityChange("principal", "removed", name, before.principals[name]))
-    for name in sorted(after.applications - before.applications, key=str.casefold):
-        out.append(IdentityChange("entra-application", "added", name))
-    for name in sorted(before.applications - after.applications, key=str.casefold):
-        out.append(IdentityChange("entra-application", "removed", name))
-    for name in sorted(after.groups.keys() - before.groups.keys(), key=str.casefold):
-        out.append(IdentityChange("entra-group", "added", name))
-    for name in sorted(before.groups.keys() - after.groups.keys(), key=str.casefold):
-        out.append(IdentityChange("entra-group", "removed", name))
-
-    admin = after.admin_group or before.admin_group
-    for group in sorted(before.groups.keys() | after.groups.keys(), key=str.casefold):
-        is_admin = group == admin
-        old_members, old_owners = before.groups.get(group, ((), ()))
-        new_members, new_owners = after.groups.get(group, ((), ()))
-        created_or_removed = group not in before.groups or group not in after.groups
-        if created_or_removed and not is_admin:
-            continue  # reported above as a new or removed group, with its access
-        for what, old, new in (
-            ("member", old_members, new_members),
-            ("owner", old_owners, new_owners),
-        ):
-            kind = f"{'admin' if is_admin else 'group'}-{what}"
-            for name in sorted(set(new) - set(old), key=str.casefold):
-                out.append(
-                    IdentityChange(kind, "added", name, f"{what} of {group}", dangerous=is_admin)
-                )
-            for name in sorted(set(old) - set(new), key=str.casefold):
-                out.append(IdentityChange(kind, "removed", name, f"{what} of {group}"))
-
-    admins = after.admin_members | before.admin_members | admin_identities
-    for key in sorted(before.credentials.keys() | after.credentials.keys()):
-        app, cred = key
-        old_cred, new_cred = before.credentials.get(key), after.credentials.get(key)
-        subject = f"{app} / {cred}"
-        trusted = app in admins
-        note = " (an admin identity: whoever matches this subject administers the server)"
-        if old_cred is None and new_cred is not None:
-            out.append(
-                IdentityChange(
-                    "federated-credential",
-                    "added",
-                    subject,
-                    new_cred + (note if trusted else ""),
-                    trusted,
-                )
-            )
-        elif new_cred is None and old_cred is not None:
-            out.append(IdentityChange("federated-credential", "removed", subject, old_cred))
-        elif old_cred != new_cred:
-            out.append(
-                IdentityChange(
-                    "federated-credential",
-                    "changed",
-                    subject,
-                    f"{old_cred} -> {new_cred}" + (note if trusted else ""),
-                    trusted,
-                )
-            )
-    return tuple(out)

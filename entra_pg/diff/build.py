@@ -6,16 +6,11 @@ from collections.abc import Callable, Sequence
 
 from entra_pg.resources import PlannedResource
 
-from .access import (
-    access_from_resources,
-    diff_access,
-    diff_identities,
-    diff_memberships,
-    entra_facts,
-)
+from .access import access_from_resources, diff_access, diff_memberships
 from .context import ConfigContext, fill
+from .entra import access_through_groups, diff_identities, entra_facts
 from .preview import Preview
-from .report import DiffReport, PolicyDiff, PolicyVerdict, Snapshot
+from .report import AccessChange, DiffReport, PolicyDiff, PolicyVerdict, Snapshot
 from .resource_changes import diff_resources
 
 __all__ = ["diff_policies", "report_from_plans", "report_from_preview"]
@@ -53,14 +48,16 @@ def report_from_plans(
     says why the pack did not run, when it was not asked to."""
     notes: list[str] = []
     if base.matrix is None or head.matrix is None:
-        access = diff_access(
-            access_from_resources(base.resources), access_from_resources(head.resources)
-        )
+        before, after = access_from_resources(base.resources), access_from_resources(head.resources)
     else:
-        access = diff_access(base.matrix, head.matrix)
-    identities = diff_identities(
-        entra_facts(base.resources, base.names), entra_facts(head.resources, head.names)
+        before, after = base.matrix, head.matrix
+    base_facts = entra_facts(base.resources, base.names)
+    head_facts = entra_facts(head.resources, head.names)
+    access = _with_members(
+        diff_access(before, after),
+        access_through_groups(before, after, base_facts, head_facts),
     )
+    identities = diff_identities(base_facts, head_facts)
     policies = diff_policies(base.violations, head.violations, note=policy_note)
     return DiffReport(
         source="plans",
@@ -108,16 +105,19 @@ def report_from_preview(
             "--show-sames` (or pass the project with its stack config) for the whole picture."
         )
     partial = not preview.complete and context is None
-    access = diff_access(
-        access_from_resources([*filler, *preview.before], holders_as_grantees=partial),
-        access_from_resources([*filler, *preview.after], holders_as_grantees=partial),
-    )
+    before = access_from_resources([*filler, *preview.before], holders_as_grantees=partial)
+    after = access_from_resources([*filler, *preview.after], holders_as_grantees=partial)
     memberships = diff_memberships(preview.before, preview.after, filler)
     names: dict[str, str] = {}
     hint = context.admin_group if context is not None else ""
+    base_facts = entra_facts(preview.before, names, admin_group_hint=hint)
+    head_facts = entra_facts(preview.after, names, admin_group_hint=hint)
+    access = _with_members(
+        diff_access(before, after), access_through_groups(before, after, base_facts, head_facts)
+    )
     identities = diff_identities(
-        entra_facts(preview.before, names, admin_group_hint=hint),
-        entra_facts(preview.after, names, admin_group_hint=hint),
+        base_facts,
+        head_facts,
         admin_identities=context.admin_identities if context is not None else frozenset(),
     )
     policies: PolicyDiff
@@ -142,3 +142,26 @@ def report_from_preview(
         resources=preview.changes,
         notes=tuple(notes),
     )
+
+
+def _with_members(
+    access: tuple[AccessChange, ...], members: tuple[AccessChange, ...]
+) -> tuple[AccessChange, ...]:
+    """The principals' own changes, then those of group members (each group's members right
+    after the group's own rows, so a reader sees who gains through it)."""
+    if not members:
+        return access
+    by_group: dict[str, list[AccessChange]] = {}
+    for change in members:
+        by_group.setdefault(change.through, []).append(change)
+    out: list[AccessChange] = []
+    for index, change in enumerate(access):
+        out.append(change)
+        last_of_principal = (
+            index + 1 == len(access) or access[index + 1].principal != change.principal
+        )
+        if last_of_principal:
+            out += by_group.pop(change.principal, [])
+    for rest in by_group.values():  # groups whose own access did not change
+        out += rest
+    return tuple(out)

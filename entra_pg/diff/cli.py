@@ -4,6 +4,11 @@ or in a real `pulumi preview --json`.
 Exit codes: 0 when the diff was made (whatever it contains), 2 for a bad ref, a bad file, an
 invalid stack config (either side) or bad usage, 1 when a side could not be planned for
 another reason (the program or the policy pack failed).
+
+Outputs: the report on stdout (coloured text on a terminal, `--markdown` cut to fit a
+pull-request comment, or `--json`); `--full-report FILE` writes the uncut Markdown and
+`--job-summary FILE` appends Markdown cut to fit a job summary (1 MiB with what the file
+already holds).
 """
 
 from __future__ import annotations
@@ -16,16 +21,27 @@ from pathlib import Path
 from typing import Any
 
 from entra_pg import policycheck
-from entra_pg.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_command, add_stack_options, fail
+from entra_pg.cli import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    add_command,
+    add_stack_options,
+    epilog,
+    fail,
+    progress,
+    stdout_console,
+)
 from entra_pg.resources import PlannedResource
 
 from .build import report_from_plans, report_from_preview
 from .context import config_context
 from .gitbase import BaseRevisionError, base_revision
+from .markdown import JOB_SUMMARY_LIMIT, PR_COMMENT_LIMIT, render_markdown, utf8_size
 from .planner import PlanRequest, PlanRunError, plan_snapshots
 from .preview import PreviewError, load_preview
-from .render import render_markdown, render_text
 from .report import DiffReport, PolicyVerdict
+from .text import print_text
 
 __all__ = ["register"]
 
@@ -42,7 +58,25 @@ def register(subparsers: Any) -> None:
             "offline, each with its own code), or read the steps of `pulumi preview --json`, "
             "and report access changes (who gains or loses which privilege where), identity "
             "and admin-group changes, policy verdict changes and resource changes, flagging "
-            "dangerous replacements and deletions."
+            "dangerous replacements and deletions.\n\n"
+            f"--markdown stays under GitHub's comment limit ({PR_COMMENT_LIMIT:,} characters)\n"
+            "and --job-summary under the job summary's (1 MiB): counts first, lists\n"
+            "collapsed, and when rows must be left out the cut is stated and points to the\n"
+            "--full-report file (--report-link says where it is published)."
+        ),
+        epilog=epilog(
+            (
+                (EXIT_OK, "the diff was made, whatever it contains"),
+                (EXIT_FAILED, "a side could not be planned (the program or the pack failed)"),
+                (EXIT_INVALID, "bad usage, bad ref or file, invalid stack config on either side"),
+            ),
+            (
+                "entra-pg diff --base origin/main --stack dev",
+                "entra-pg diff --base origin/main --markdown --full-report access-diff-full.md \\\n"
+                '      --job-summary "$GITHUB_STEP_SUMMARY" > access-diff.md',
+                "pulumi preview --json --show-sames > p.json && "
+                "entra-pg diff --preview-json p.json",
+            ),
         ),
     )
     source = parser.add_mutually_exclusive_group(required=True)
@@ -58,6 +92,25 @@ def register(subparsers: Any) -> None:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--markdown", action="store_true", help="Markdown for a PR comment")
     output.add_argument("--json", action="store_true", help="one JSON document")
+    parser.add_argument(
+        "--full-report",
+        type=Path,
+        metavar="FILE",
+        help="also write the whole report, uncut, as Markdown to FILE",
+    )
+    parser.add_argument(
+        "--job-summary",
+        type=Path,
+        metavar="FILE",
+        help="also append the Markdown report to FILE, cut to fit a GitHub job summary "
+        '(1 MiB including what FILE holds), e.g. "$GITHUB_STEP_SUMMARY"',
+    )
+    parser.add_argument(
+        "--report-link",
+        metavar="TEXT",
+        default="",
+        help="where the full report is published (a URL), named in the cut notes",
+    )
     policies = parser.add_mutually_exclusive_group()
     policies.add_argument(
         "--policy-config", type=Path, metavar="FILE", help="policy pack config for both sides"
@@ -65,14 +118,32 @@ def register(subparsers: Any) -> None:
     policies.add_argument("--no-policies", action="store_true", help="do not run the policy pack")
 
 
-def _emit(report: DiffReport, args: argparse.Namespace) -> None:
+def _emit(report: DiffReport, args: argparse.Namespace) -> int:
+    """Write the report files, then stdout; a file that cannot be written is exit 2."""
+    link = args.report_link or (str(args.full_report) if args.full_report else "")
+    try:
+        if args.full_report is not None:
+            args.full_report.write_text(render_markdown(report), encoding="utf-8")
+        if args.job_summary is not None:
+            held = args.job_summary.stat().st_size if args.job_summary.exists() else 0
+            summary = render_markdown(
+                report,
+                limit=JOB_SUMMARY_LIMIT - held,
+                size=utf8_size,
+                unit="bytes",
+                full_report=link,
+            )
+            with args.job_summary.open("a", encoding="utf-8") as out:
+                out.write(summary)
+    except (OSError, ValueError) as error:
+        return fail(f"cannot write the report: {error}")
     if args.json:
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
     elif args.markdown:
-        text = render_markdown(report)
+        sys.stdout.write(render_markdown(report, limit=PR_COMMENT_LIMIT, full_report=link))
     else:
-        text = render_text(report)
-    sys.stdout.write(text)
+        print_text(report, stdout_console())
+    return EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -101,9 +172,10 @@ def _diff(args: argparse.Namespace) -> int:
                     not args.no_policies,
                 ),
             ]
-            (base_snapshot, base_warnings), (head_snapshot, head_warnings) = plan_snapshots(
-                requests
-            )
+            with progress(f"planning {base.label} and the working tree"):
+                (base_snapshot, base_warnings), (head_snapshot, head_warnings) = plan_snapshots(
+                    requests
+                )
     except BaseRevisionError as error:
         return fail(str(error))
     except PlanRunError as error:
@@ -115,8 +187,9 @@ def _diff(args: argparse.Namespace) -> int:
         for warning in warnings:
             print(f"entra-pg: warning: {label}: {warning}", file=sys.stderr)
     note = "not run (--no-policies)" if args.no_policies else ""
-    _emit(report_from_plans(base_snapshot, head_snapshot, args.stack, policy_note=note), args)
-    return EXIT_OK
+    return _emit(
+        report_from_plans(base_snapshot, head_snapshot, args.stack, policy_note=note), args
+    )
 
 
 def _from_preview(args: argparse.Namespace) -> int:
@@ -161,12 +234,12 @@ def _from_preview(args: argparse.Namespace) -> int:
         # A partial preview: the stack config tells what the unchanged resources hold.
         context = config_context(args.project_dir.resolve(), args.stack)
     try:
-        report = report_from_preview(
-            preview, label=label, judge=judge, judge_note=note, context=context
-        )
+        with progress("comparing the preview's steps"):
+            report = report_from_preview(
+                preview, label=label, judge=judge, judge_note=note, context=context
+            )
     except policycheck.PolicyConfigError as error:
         return fail(f"invalid policy config: {error}")
     except policycheck.PolicyCheckError as error:
         return fail(f"the policy pack could not be run: {error}", EXIT_FAILED)
-    _emit(report, args)
-    return EXIT_OK
+    return _emit(report, args)

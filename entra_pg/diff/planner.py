@@ -22,7 +22,8 @@ from typing import Any
 
 from entra_pg.resources import PlannedResource
 
-from .access import matrix_from_plan, names_from_plan
+from .access import matrix_from_plan
+from .entra import names_from_plan
 from .report import PolicyVerdict, Snapshot
 
 __all__ = ["PlanRequest", "PlanRunError", "plan_snapshots", "snapshot_from_document"]

@@ -89,7 +89,8 @@ class AccessChange:
 
     `change` is `gain` (no access before), `lose` (no access after) or `change`.
     `gained`/`lost` list privileges by object type on existing objects, `gained_future`/
-    `lost_future` on objects created later.
+    `lost_future` on objects created later. `through` names the Entra group whose
+    membership brings the change (the principal joins or leaves it), else "".
     """
 
     principal: str
@@ -107,6 +108,7 @@ class AccessChange:
     lost_future: Privileges = ()
     owner_before: bool = False
     owner_after: bool = False
+    through: str = ""
 
     @property
     def scope(self) -> str:
@@ -118,6 +120,7 @@ class AccessChange:
         return {
             "principal": self.principal,
             "kind": self.kind,
+            "through": self.through,
             "scope": self.scope,
             "database": self.database,
             "schema": self.schema,
