@@ -50,7 +50,7 @@ from entra_pg.audit import (
 from entra_pg.audit.catalog import CLUSTER_QUERIES, DATABASE_QUERIES
 from entra_pg.cli import main
 from entra_pg.model.identifiers import quote_ident as q
-from tests.support.azurepg import AzurePg, AzureScratch
+from tests.support.azurepg import ADMIN_ROLE, AzurePg, AzureScratch
 from tests.support.pgapply import apply
 from tests.support.pgcluster import PgCluster
 from tests.support.stacks import PROJECT_ROOT, Declared, declare, local_target
@@ -400,7 +400,9 @@ DRIFTS = (
     ),
     Drift(
         "dropped-membership",
-        ((None, f"REVOKE {q(READ_CAP)} FROM {q(READER)}"),),
+        # GRANTED BY the admin: since PostgreSQL 16 a REVOKE removes only that grantor's
+        # grant, and the admin granted it (the member Role's `roles`).
+        ((None, f"REVOKE {q(READ_CAP)} FROM {q(READER)} GRANTED BY {q(ADMIN_ROLE)}"),),
         "missing",
         "membership",
         READER,
