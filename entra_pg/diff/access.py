@@ -367,7 +367,7 @@ def diff_memberships(
                 member, role = text_of(r.inputs.get("role")), text_of(r.inputs.get("grantRole"))
                 if member and role:
                     out.add((member, role))
-            elif r.type == ROLE and (name := _text(r.inputs.get("name"))):
+            elif r.type == ROLE and (name := text_of(r.inputs.get("name"))):
                 out.update((name, p) for p in r.inputs.get("roles") or () if isinstance(p, str))
         return out
 
