@@ -208,10 +208,7 @@ def test_deploy_runs_up_then_audits() -> None:
     job = workflow["jobs"]["up"]
     (up,) = steps_using(job, "pulumi/actions")
     assert up["with"]["command"] == "up"
-    runs = [s.get("run", "") for s in job["steps"]]
-    assert runs[-1] == (
-        'entra-pg audit --stack dev --entra --exit-code --markdown >> "$GITHUB_STEP_SUMMARY"'
-    )
+    assert_audit_reports_kept(job["steps"], "audit-report-after-deploy")
     names = [s.get("name", s.get("uses", "")) for s in job["steps"]]
     assert names.index(
         "Offline plan (refuses invalid config and mandatory violations before any login)"
@@ -223,9 +220,22 @@ def test_audit_runs_on_a_schedule_and_fails_on_drift() -> None:
     assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
     assert workflow["on"]["schedule"][0]["cron"]
     job = workflow["jobs"]["audit"]
-    assert job["steps"][-1]["run"] == (
-        'entra-pg audit --stack dev --entra --exit-code --markdown >> "$GITHUB_STEP_SUMMARY"'
+    assert_audit_reports_kept(job["steps"], "audit-report")
+
+
+def assert_audit_reports_kept(steps: list[dict[str, Any]], artifact: str) -> None:
+    """The audit writes its cut Markdown to the job summary, the uncut report and the fix
+    script to files, and the next step uploads both even after drift failed the audit."""
+    audit, upload = steps[-2], steps[-1]
+    command = " ".join(audit["run"].replace("\\\n", " ").split())
+    assert command == (
+        "entra-pg audit --stack dev --entra --exit-code --markdown --report-file "
+        'audit-report.md --sql-file audit-fix.sql >> "$GITHUB_STEP_SUMMARY"'
     )
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["if"] == "${{ !cancelled() }}"
+    assert upload["with"]["name"] == artifact
+    assert upload["with"]["path"].split() == ["audit-report.md", "audit-fix.sql"]
 
 
 # --------------------------------------------------------------------------- tokens, backend, cache
