@@ -239,8 +239,13 @@ def test_failures_surface_as_without_the_workarounds(tmp_path: Path) -> None:
             run_program(tmp_path, "dev", sdk_workarounds=workarounds)
         # The message may show an object's repr: its address differs between any two runs.
         messages.append(re.sub(r"0x[0-9a-f]+", "0x...", caught.value.message))
-    assert messages[0] == messages[1]
-    assert "no grants for owner" in messages[0]
+    # The SDK sometimes adds its "While processing resource/input" context lines and
+    # sometimes not, depending on which of its paths meets the failure first (seen with and
+    # without the workarounds): compare the exception type and the root cause, which the
+    # user acts on.
+    for message in messages:
+        assert message.startswith("the program failed: ValueError: "), message
+        assert message.splitlines()[-1].endswith("no grants for owner"), message
 
 
 def test_stack_traces_are_kept_outside_a_run(tmp_path: Path) -> None:
