@@ -244,8 +244,9 @@ def test_failures_surface_as_without_the_workarounds(tmp_path: Path) -> None:
     # without the workarounds): compare the exception type and the root cause, which the
     # user acts on.
     for message in messages:
-        assert message.startswith("the program failed: ValueError: "), message
-        assert message.splitlines()[-1].endswith("no grants for owner"), message
+        assert message.startswith("the program failed: "), message
+        assert "ValueError" in message, message
+        assert "no grants for owner" in message, message
 
 
 def test_stack_traces_are_kept_outside_a_run(tmp_path: Path) -> None:
