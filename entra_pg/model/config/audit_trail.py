@@ -36,14 +36,9 @@ def read_audit_trail(r: Reader, path: str, raw: object) -> AuditTrailConfig:
     enabled = r.field(path, m, AUDIT_TRAIL["enabled"])
     log_analytics = _log_analytics(r, f"{path}.logAnalytics", m.get("logAnalytics"))
     storage = r.field(path, m, AUDIT_TRAIL["storageAccountId"])
-    if storage is not None and not re.fullmatch(ARM_ID, storage, re.I):
-        r.issue(
-            f"{path}.storageAccountId",
-            f"{storage!r} is not an Azure resource id",
-            "give /subscriptions/<id>/resourceGroups/<rg>/providers/"
-            "Microsoft.Storage/storageAccounts/<name>",
-        )
-        storage = None
+    storage = _arm_id(
+        r, f"{path}.storageAccountId", storage, "Microsoft.Storage/storageAccounts/<name>"
+    )
     pgaudit = _pgaudit(r, f"{path}.pgaudit", m.get("pgaudit"))
     preload = AZURE_DEFAULT_PRELOAD
     if m.get("preloadLibraries") is not None:
@@ -79,6 +74,18 @@ def read_audit_trail(r: Reader, path: str, raw: object) -> AuditTrailConfig:
     )
 
 
+def _arm_id(r: Reader, path: str, value: str | None, kind: str) -> str | None:
+    """`value` when it is an Azure resource id (or absent); else an issue at `path` and None."""
+    if value is not None and not re.fullmatch(ARM_ID, value, re.I):
+        r.issue(
+            path,
+            f"{value!r} is not an Azure resource id",
+            f"give /subscriptions/<id>/resourceGroups/<rg>/providers/{kind}",
+        )
+        return None
+    return value
+
+
 def _log_analytics(r: Reader, path: str, raw: object) -> LogAnalyticsConfig:
     if raw is None:
         return LogAnalyticsConfig()
@@ -86,14 +93,9 @@ def _log_analytics(r: Reader, path: str, raw: object) -> LogAnalyticsConfig:
     if m is None:
         return LogAnalyticsConfig()
     workspace_id = r.field(path, m, LOG_ANALYTICS["workspaceId"])
-    if workspace_id is not None and not re.fullmatch(ARM_ID, workspace_id, re.I):
-        r.issue(
-            f"{path}.workspaceId",
-            f"{workspace_id!r} is not an Azure resource id",
-            "give /subscriptions/<id>/resourceGroups/<rg>/providers/"
-            "Microsoft.OperationalInsights/workspaces/<name>",
-        )
-        workspace_id = None
+    workspace_id = _arm_id(
+        r, f"{path}.workspaceId", workspace_id, "Microsoft.OperationalInsights/workspaces/<name>"
+    )
     name = r.field(path, m, LOG_ANALYTICS["workspaceName"])
     if name is not None and not re.fullmatch(WORKSPACE_NAME, name):
         r.issue(
