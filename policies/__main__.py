@@ -28,6 +28,9 @@ _package = module_from_spec(_spec)
 sys.modules[_PACKAGE] = _package
 _spec.loader.exec_module(_package)
 _registry = importlib.import_module(f"{_PACKAGE}.registry")
+# Before the server starts: one properties conversion per message, not one per policy
+# (guarded; `_convertonce` says why it is safe and when it stays off).
+importlib.import_module(f"{_PACKAGE}._convertonce").install()
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402  (after the package above)
 
