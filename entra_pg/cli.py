@@ -197,15 +197,25 @@ def _policy_config(args: argparse.Namespace) -> tuple[dict[str, Any] | None, int
         return None, fail(f"invalid policy config: {exc}")
 
 
+def _policy_session(
+    args: argparse.Namespace, config: dict[str, Any] | None
+) -> policycheck.StreamingCheck | contextlib.nullcontext[None]:
+    """The pack, started now to judge resources while the program declares them (see
+    `policycheck.StreamingCheck`), or nothing with `--no-policies`."""
+    if args.no_policies:
+        return contextlib.nullcontext()
+    return policycheck.StreamingCheck(config)
+
+
 def _check_policies(
-    run: PlanRun, args: argparse.Namespace, config: dict[str, Any] | None
+    run: PlanRun, session: policycheck.StreamingCheck | None
 ) -> tuple[list[ViolationLike] | None, int | None]:
     """(violations, None), or (None, exit code) after printing why the pack did not run."""
-    if args.no_policies:
+    if session is None:
         return None, None
     try:
         with progress(f"judging {len(run.resources)} resources with the policy pack"):
-            return list(policycheck.check(run.resources, config)), None
+            return list(session.finish(run.resources)), None
     except policycheck.PolicyConfigError as exc:
         return None, fail(f"invalid policy config: {exc}")
     except policycheck.PolicyCheckError as exc:
@@ -219,13 +229,22 @@ def _plan(args: argparse.Namespace) -> int:
     policy_config, code = _policy_config(args)
     if code is not None:
         return code
+    with _policy_session(args, policy_config) as session:
+        return _plan_with(args, session)
+
+
+def _plan_with(args: argparse.Namespace, session: policycheck.StreamingCheck | None) -> int:
     try:
         # Valid JSON only on stdout: whatever the program prints goes to stderr.
         with (
             contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext(),
             progress(f"running the program of stack {args.stack} under mocks"),
         ):
-            run = run_program(args.project_dir, args.stack)
+            run = run_program(
+                args.project_dir,
+                args.stack,
+                on_resource=session.submit if session is not None else None,
+            )
     except StackLoadError as exc:
         return fail(exc.render())
     except PlanConfigError as exc:
@@ -241,7 +260,7 @@ def _plan(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return fail(exc.render())
 
-    violations, code = _check_policies(run, args, policy_config)
+    violations, code = _check_policies(run, session)
     if code is not None:
         return code
     if args.json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any, Final
 
@@ -38,6 +39,9 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.registered_outputs: dict[str, Any] = {}
         self.stack_urn = ""
         self.worker_loops: set[asyncio.AbstractEventLoop] = set()
+        #: Called with each registered resource (not the stack) as it is recorded, from the
+        #: SDK's executor threads; it must be cheap and must not raise.
+        self.on_register: Callable[[PlannedResource], None] | None = None
 
     def _note_loop(self) -> None:
         if not getattr(self._local, "noted", False):
@@ -72,6 +76,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         with self._lock:
             self.registered.append(record)
         self._note_loop()
+        if self.on_register is not None:
+            self.on_register(record)
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802

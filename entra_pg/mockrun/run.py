@@ -12,7 +12,7 @@ import runpy
 import sys
 import threading
 import time
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,7 @@ def run_program(
     program: Path | None = None,
     files: StackFiles | None = None,
     sdk_workarounds: bool = True,
+    on_resource: Callable[[PlannedResource], None] | None = None,
 ) -> PlanRun:
     """Run the project's program for `stack` under mocks and return what it declared.
 
@@ -78,6 +79,11 @@ def run_program(
         files: already loaded project and stack files (skips `load_stack`).
         sdk_workarounds: skip the SDK costs `entra_pg.mockrun.sdkpatch` describes, where its
             guard allows (False: the SDK's own behaviour; the result is the same either way).
+        on_resource: called with each resource as the program registers it, from the SDK's
+            executor threads, in registration order, with its parent as `PlanRun.resources`
+            holds it (None for the stack's children; a component's outputs are registered
+            later and are not in it). For analysis while the program runs
+            (`entra_pg.policycheck.StreamingCheck.submit`); it must be cheap and not raise.
 
     Raises:
         StackLoadError: the project or stack file is missing or malformed.
@@ -99,6 +105,16 @@ def run_program(
             [ConfigIssue("main", f"{target} does not exist", "add __main__.py or fix `main`")],
         )
     monitor = RecordingMonitor(PlaceholderMocks(files.engine_config()))
+    if on_resource is not None:
+        notify = on_resource
+
+        def declared(record: PlannedResource) -> None:
+            # The stack registers first, so its URN is known by now (see `_finish`).
+            if record.parent is not None and record.parent == monitor.stack_urn:
+                record = dataclasses.replace(record, parent=None)
+            notify(record)
+
+        monitor.on_register = declared
     handler = _Diagnostics()
     # A private logger: MockEngine logs the program's diagnostics here, not to the root.
     engine_logger = logging.Logger("entra_pg.plan.engine", logging.INFO)

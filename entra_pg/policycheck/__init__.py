@@ -5,7 +5,8 @@ pulumi.policy <engine-address> .` in the pack directory, which prints the port o
 analyzer); `client` then speaks the engine's side of the Analyzer protocol
 (`pulumi.runtime.proto.analyzer_pb2_grpc.AnalyzerStub`): `GetAnalyzerInfo`, `Configure` with
 the reconciled policy config (`config`), `Remediate` and `Analyze` per resource (several in
-flight), `AnalyzeStack` once.
+flight), `AnalyzeStack` once; `stream.StreamingCheck` sends the `Analyze` requests while the
+program is still declaring resources, as the engine does.
 
 Semantics copied from the engine (pulumi `analyzer/config.go`, `plugin/analyzer_plugin.go`):
 - Config: see `entra_pg.policycheck.config` (levels, defaults, `all`, schema validation).
@@ -37,6 +38,7 @@ from entra_pg.policycheck.errors import (
 )
 from entra_pg.policycheck.process import ENGINE_ADDRESS_PLACEHOLDER, default_pack_dir
 from entra_pg.policycheck.results import PolicyInfo, Violation
+from entra_pg.policycheck.stream import StreamingCheck
 from entra_pg.policycheck.wire import UNKNOWN
 from entra_pg.resources import PlannedResource
 
@@ -52,6 +54,7 @@ __all__ = [
     "PolicyPackClient",
     "PolicyPackRpcError",
     "PolicyPackStartError",
+    "StreamingCheck",
     "Violation",
     "check",
     "default_pack_dir",

@@ -238,6 +238,26 @@ class PolicyPackClient:
         props, _ = self._remediated(resource, resource.inputs, response)
         return props
 
+    def analyze_future(
+        self, resource: PlannedResource, by_urn: Mapping[str, PlannedResource]
+    ) -> Any:
+        """Send one `Analyze` without waiting (a gRPC future for `analyze_result`); the
+        resource's provider is looked up in `by_urn`."""
+        if self._stub is None:
+            raise PolicyPackRpcError("Analyze: the policy pack is not running (call start())")
+        request = self._request(resource, resource.inputs, by_urn)
+        return self._stub.Analyze.future(request, timeout=self._rpc_timeout)
+
+    def analyze_result(self, future: Any) -> Any:
+        """The `AnalyzeResponse` of an `analyze_future` (waits at most the call's deadline)."""
+        return self._result("Analyze", future)
+
+    def analyze_responses(
+        self, resources: Sequence[PlannedResource], by_urn: Mapping[str, PlannedResource]
+    ) -> Iterator[Any]:
+        """The `AnalyzeResponse` of each resource's inputs, in order, several in flight."""
+        return self._calls("Analyze", (self._request(r, r.inputs, by_urn) for r in resources))
+
     def check(self, resources: Sequence[PlannedResource]) -> list[Violation]:
         """`analyze` then `analyze_stack` (on the remediated resources), as a deployment does."""
         violations, analyzed = self._analyze_resources(resources)
