@@ -76,6 +76,10 @@ def _unsafe(char: str) -> bool:
 
 
 def _has_unsafe(text: str) -> bool:
+    # Printable ASCII (the common case: names, URNs) is letters, digits, punctuation and the
+    # plain space, none of them unsafe; only other text is looked at character by character.
+    if text.isascii() and text.isprintable():
+        return False
     return any(_unsafe(c) for c in text)
 
 
