@@ -8,20 +8,32 @@ pure-Python printer); `AnalyzeStack` converts every resource of the stack again 
 stack policy. With this pack's 40-odd resource policies that conversion was about half of
 the pack's CPU time in a plan of 4,760 resources (py-spy, `--gil`).
 
-`install()` makes the conversion happen once per message per call: while one `Analyze` or
-`AnalyzeStack` call runs, `MessageToDict` as `pulumi_policy.policy` calls it returns the
-dict of the first conversion of that same message object for the rest of that call. The
-verdicts cannot change, because:
+`install()` makes each message cost one conversion per call at most, and none for a policy
+that never looks at the properties (a rule for other resource types returns at once):
 
-- the dict is only ever handed to `deserialize_properties`, which builds new lists and dicts
-  and never writes to its input, so every policy still gets its own fresh properties and
-  its own unknown-checking proxies, as before;
+- while one `Analyze` or `AnalyzeStack` call runs, `MessageToDict` as `pulumi_policy.policy`
+  calls it returns the dict of the first conversion of that same message object for the
+  rest of that call;
+- within such a call, `deserialize_properties` and `unknown_checking_proxy` (as
+  `pulumi_policy.policy` calls them, always one on the other's result) hand the policy a
+  `_LazyProps` mapping, which builds the SDK's own deserialized, unknown-checking proxy on
+  first use and delegates every access to it.
+
+The verdicts cannot change, because:
+
+- the shared dict is only ever read, by the SDK's `deserialize_properties`, which builds new
+  lists and dicts, so every policy that looks still gets its own fresh properties and its
+  own unknown-checking proxy, as before, and every access behaves as that proxy's does
+  (`UnknownValueError` on an unknown value included);
 - the cache is per thread and per call (the server answers on four worker threads at once)
   and is dropped when the call returns; it keys each message by `id()` and holds the message
   itself, so an id cannot be reused by another object while the call runs, and a hit is
   checked to be the very same object;
-- any other use of `MessageToDict` (`Remediate`, `Configure`, calls with options) goes to
-  protobuf unchanged.
+- any other use (`Remediate`, `Configure`, calls with options) goes to the SDK and protobuf
+  unchanged.
+
+One difference is not a verdict: a malformed secret or asset signature, which the engine
+never sends, now fails when a policy reads the properties rather than before it runs.
 
 The guard: the workaround relies on those functions' code, so it is installed only when
 each is, byte for byte, the source read and verified (SHA-256 of `inspect.getsource`, with
@@ -39,7 +51,7 @@ import hashlib
 import inspect
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -77,6 +89,12 @@ FINGERPRINTS: Final[dict[str, str]] = {
     "pulumi_policy.deserialize.deserialize_properties": (
         "2ef45163513f6cc9c65929241e2661bf6f3dfa47abaa545d1501a38fe841a191"
     ),
+    "pulumi_policy.proxy.unknown_checking_proxy": (
+        "760d27c0d09666ff364c53e298f1704d47a4dbf8ce16cdf7be375eb825930523"
+    ),
+    "pulumi_policy.proxy._DictProxy": (
+        "9c45424925aaa8d013af8965cc8b50fac37f8080a84c519fd1acf83c1478bb90"
+    ),
     "pulumi_policy.deserialize._deserialize_property": (
         "f74731f85cfdd6af0630062df328542073d565b5156ecbe3907f6a0c9bb5071e"
     ),
@@ -97,13 +115,13 @@ class Status:
     installed: bool = False
 
 
-def fingerprint(function: Callable[..., Any]) -> str:
-    """SHA-256 of a function's source, as `FINGERPRINTS` records it."""
+def fingerprint(function: Any) -> str:
+    """SHA-256 of a function's (or class's) source, as `FINGERPRINTS` records it."""
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
 
 
-def _functions() -> dict[str, Callable[..., Any]]:
-    from pulumi_policy import deserialize, policy
+def _functions() -> dict[str, Any]:
+    from pulumi_policy import deserialize, policy, proxy
 
     servicer = policy._PolicyAnalyzerServicer
     return {
@@ -114,6 +132,8 @@ def _functions() -> dict[str, Callable[..., Any]]:
         ),
         "pulumi_policy.deserialize.deserialize_properties": deserialize.deserialize_properties,
         "pulumi_policy.deserialize._deserialize_property": deserialize._deserialize_property,
+        "pulumi_policy.proxy.unknown_checking_proxy": proxy.unknown_checking_proxy,
+        "pulumi_policy.proxy._DictProxy": proxy._DictProxy,
     }
 
 
@@ -139,8 +159,17 @@ def status() -> Status:
     installed = isinstance(vars(policy)["json_format"], _SharedConversions)
     if _env_disabled():
         return Status(False, f"{ENV_SWITCH} is off", installed)
-    if vars(policy)["json_format"] is not json_format and not installed:
-        return Status(False, "pulumi_policy.policy.json_format is not protobuf's", installed)
+    if not installed:
+        from pulumi_policy import deserialize, proxy
+
+        expected = {
+            "json_format": json_format,
+            "deserialize_properties": deserialize.deserialize_properties,
+            "unknown_checking_proxy": proxy.unknown_checking_proxy,
+        }
+        for name, original in expected.items():
+            if vars(policy).get(name) is not original:
+                return Status(False, f"pulumi_policy.policy.{name} is not the SDK's", installed)
     different = changed()
     if different:
         return Status(
@@ -171,6 +200,72 @@ class _SharedConversions:
         return value
 
 
+class _Deferred:
+    """What `deserialize_properties` returns within a cached call: its arguments, for
+    `unknown_checking_proxy` (its only consumer there) to defer."""
+
+    __slots__ = ("proxy_secrets", "wire")
+
+    def __init__(self, wire: dict[str, Any], proxy_secrets: bool) -> None:
+        self.wire = wire
+        self.proxy_secrets = proxy_secrets
+
+
+class _LazyProps(Mapping[str, Any]):
+    """A policy's properties, built as the SDK builds them when first used."""
+
+    __slots__ = ("_deferred", "_real")
+
+    def __init__(self, deferred: _Deferred) -> None:
+        self._deferred: _Deferred | None = deferred
+        self._real: Any = None
+
+    def _target(self) -> Any:
+        if self._deferred is not None:
+            from pulumi_policy import deserialize, proxy
+
+            deferred, self._deferred = self._deferred, None
+            self._real = proxy.unknown_checking_proxy(
+                deserialize.deserialize_properties(deferred.wire, deferred.proxy_secrets)
+            )
+        return self._real
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._target()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._target()[key] = value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._target())
+
+    def __len__(self) -> int:
+        return len(self._target())
+
+
+def _deserialize_properties(props: dict[str, Any], proxy_secrets: bool = False) -> Any:
+    from pulumi_policy import deserialize
+
+    if getattr(_local, "cache", None) is None:
+        return deserialize.deserialize_properties(props, proxy_secrets)
+    return _Deferred(props, proxy_secrets)
+
+
+def _unknown_checking_proxy(props: Any) -> Any:
+    from pulumi_policy import proxy
+
+    if isinstance(props, _Deferred):
+        return _LazyProps(props)
+    return proxy.unknown_checking_proxy(props)
+
+
+#: The names `pulumi_policy.policy` calls, and what they are while installed.
+_SHIMS: Final = {
+    "deserialize_properties": _deserialize_properties,
+    "unknown_checking_proxy": _unknown_checking_proxy,
+}
+
+
 def _per_call(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def cached(self: Any, request: Any, context: Any) -> Any:
@@ -195,6 +290,7 @@ def install() -> Status:
     for name in _CACHED_CALLS:
         setattr(servicer, name, _per_call(getattr(servicer, name)))
     policy.__dict__["json_format"] = _SharedConversions()
+    policy.__dict__.update(_SHIMS)
     return Status(True, current.reason, installed=True)
 
 
@@ -208,4 +304,8 @@ def uninstall() -> None:
         if getattr(method, "__wrapped_by_entra_pg__", False):
             setattr(servicer, name, method.__wrapped__)
     if isinstance(vars(policy)["json_format"], _SharedConversions):
+        from pulumi_policy import deserialize, proxy
+
         policy.__dict__["json_format"] = json_format
+        policy.__dict__["deserialize_properties"] = deserialize.deserialize_properties
+        policy.__dict__["unknown_checking_proxy"] = proxy.unknown_checking_proxy

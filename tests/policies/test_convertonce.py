@@ -14,28 +14,38 @@ from typing import Any
 
 import pytest
 from google.protobuf import json_format
-from pulumi_policy import EnforcementLevel, StackValidationPolicy, policy
+from pulumi_policy import EnforcementLevel, StackValidationPolicy, policy, proxy
 
 from entra_pg.policies import _convertonce, registry
 from entra_pg.policycheck import PolicyPackClient
 from entra_pg.policycheck.wire import struct
 from entra_pg.resources import PlannedResource
 from tests.policies.builders import resource
-from tests.policies.cases import PG_PROVIDER, PROVIDER_OK
+from tests.policies.cases import CASES, PG_PROVIDER, PROVIDER_OK
 from tests.policies.test_policycheck import every_case
 from tests.support.stacks import PROJECT_ROOT
 
 PROVIDER = resource(PG_PROVIDER, "pg", PROVIDER_OK)
 
 
+def unknowns() -> list[PlannedResource]:
+    """Each rule's baseline with one property not known until apply (None is sent as the
+    engine's unknown sentinel): rules that read it answer "can't run policy during preview"."""
+    return [
+        resource(case.type, f"{case.name}-unknown-{key}", {**case.baseline, key: None})
+        for case in CASES
+        for key in case.baseline
+    ]
+
+
 def judged() -> list[PlannedResource]:
-    """Every rule's cases, the PostgreSQL ones through a provider (its properties are
-    converted with every request too)."""
+    """Every rule's cases and unknowns, the PostgreSQL ones through a provider (its
+    properties are converted with every request too)."""
     cases = [
         dataclasses.replace(r, provider=f"{PROVIDER.urn}::id")
         if r.type.startswith("postgresql:")
         else r
-        for r in every_case()
+        for r in [*every_case(), *unknowns()]
     ]
     return [PROVIDER, *cases]
 
@@ -118,6 +128,32 @@ def test_analyze_converts_each_message_once_and_answers_the_same(
         assert counted[0] == messages + 1  # + the comparison's own MessageToDict above
         assert shipped_calls > 10 * messages  # once per resource policy before
     assert any("diagnostics" in answer for answer, _ in shipped)  # verdicts of every kind
+
+
+def test_policies_that_do_not_look_build_no_properties(
+    servicer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The work of building properties (every node the SDK's proxy wraps) with and without."""
+    nodes = [0]
+    original = proxy._proxy_helper
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nodes[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(proxy, "_proxy_helper", counting)
+    requests = _requests(PolicyPackClient())
+    shipped_answers = [_text(servicer.Analyze(request, None)) for request in requests]
+    shipped, nodes[0] = nodes[0], 0
+    assert _convertonce.install().installed
+    try:
+        answers = [_text(servicer.Analyze(request, None)) for request in requests]
+    finally:
+        _convertonce.uninstall()
+    assert answers == shipped_answers
+    assert nodes[0] * 5 < shipped  # only the rules for a resource's type build its properties
+    assert nodes[0] > 0
+    assert any("can't run policy" in answer for answer in answers)
 
 
 def test_analyze_stack_converts_each_resource_once(servicer: Any, counted: list[int]) -> None:
