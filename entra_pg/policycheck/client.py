@@ -164,6 +164,24 @@ class PolicyPackClient:
             raise self._rpc_error(method, error) from None
 
     @property
+    def address(self) -> str:
+        """`host:port` of the running pack's analyzer, for another client to dial."""
+        if self._pack.address is None:
+            raise PolicyPackRpcError("the policy pack is not running (call start())")
+        return self._pack.address
+
+    def stderr_tail(self) -> str:
+        """The pack's exit status and last stderr lines, for an error message ("" if none)."""
+        return self._pack.stderr_tail()
+
+    def request_bytes(
+        self, resource: PlannedResource, by_urn: Mapping[str, PlannedResource]
+    ) -> bytes:
+        """The serialized `AnalyzeRequest` for `resource` (provider looked up in `by_urn`)."""
+        data: bytes = self._request(resource, resource.inputs, by_urn).SerializeToString()
+        return data
+
+    @property
     def stub(self) -> Any:
         """The raw `AnalyzerStub`, for RPCs this client does not wrap (e.g. `ConfigureStack`)."""
         if self._stub is None:
@@ -237,20 +255,6 @@ class PolicyPackClient:
         response = self._call("Remediate", self._request(resource, resource.inputs, {}))
         props, _ = self._remediated(resource, resource.inputs, response)
         return props
-
-    def analyze_future(
-        self, resource: PlannedResource, by_urn: Mapping[str, PlannedResource]
-    ) -> Any:
-        """Send one `Analyze` without waiting (a gRPC future for `analyze_result`); the
-        resource's provider is looked up in `by_urn`."""
-        if self._stub is None:
-            raise PolicyPackRpcError("Analyze: the policy pack is not running (call start())")
-        request = self._request(resource, resource.inputs, by_urn)
-        return self._stub.Analyze.future(request, timeout=self._rpc_timeout)
-
-    def analyze_result(self, future: Any) -> Any:
-        """The `AnalyzeResponse` of an `analyze_future` (waits at most the call's deadline)."""
-        return self._result("Analyze", future)
 
     def analyze_responses(
         self, resources: Sequence[PlannedResource], by_urn: Mapping[str, PlannedResource]

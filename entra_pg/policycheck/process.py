@@ -30,13 +30,13 @@ import grpc  # type: ignore[import-untyped, unused-ignore]
 
 from entra_pg.policycheck.errors import PolicyPackStartError
 
-__all__ = ["ENGINE_ADDRESS_PLACEHOLDER", "PackProcess", "default_pack_dir"]
+__all__ = ["CHANNEL_OPTIONS", "ENGINE_ADDRESS_PLACEHOLDER", "PackProcess", "default_pack_dir"]
 
 ENGINE_ADDRESS_PLACEHOLDER: Final = "127.0.0.1:0"
 """Passed where the engine passes its gRPC address; the Python policy host never dials it."""
 
 _MAX_MESSAGE_BYTES: Final = 400 * 1024 * 1024  # what the engine and the policy SDK allow
-_CHANNEL_OPTIONS: Final = [
+CHANNEL_OPTIONS: Final = [
     ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
 ]
@@ -97,6 +97,8 @@ class PackProcess:
         self._threads: list[threading.Thread] = []
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self.channel: Any = None
+        #: `host:port` of the running pack's analyzer (None when not running).
+        self.address: str | None = None
 
     @property
     def running(self) -> bool:
@@ -164,7 +166,8 @@ class PackProcess:
                 f"the policy pack in {self.pack_dir} failed to start (expected its port on "
                 f"stdout, got {line!r}){self.stderr_tail()}"
             )
-        channel = grpc.insecure_channel(f"127.0.0.1:{line.strip()}", options=_CHANNEL_OPTIONS)
+        address = f"127.0.0.1:{line.strip()}"
+        channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
         try:
             grpc.channel_ready_future(channel).result(timeout=self._startup_timeout)
         except grpc.FutureTimeoutError:
@@ -173,6 +176,7 @@ class PackProcess:
                 f"the policy pack's analyzer on port {line.strip()} did not accept a connection "
                 f"within {self._startup_timeout:g}s{self.stderr_tail()}"
             ) from None
+        self.address = address
         return channel
 
     def stop(self) -> None:
@@ -180,6 +184,7 @@ class PackProcess:
         if self.channel is not None:
             self.channel.close()
             self.channel = None
+        self.address = None
         if self._finalizer is not None:
             self._finalizer()  # runs _terminate once
             self._finalizer = None
