@@ -25,17 +25,20 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from rich.console import Console
-from rich.live import Live
-from rich.spinner import Spinner
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from entra_pg import policycheck
-from entra_pg.mockrun import PlanConfigError, PlanError, PlanRun, run_program
-from entra_pg.model import AccessEntry, ConfigError, expand, parse_stack_config
-from entra_pg.plan import ViolationLike, plan_document, render_plan
-from entra_pg.stack import StackLoadError
+    from entra_pg import policycheck
+    from entra_pg.mockrun import PlanRun
+    from entra_pg.model import AccessEntry
+    from entra_pg.plan import ViolationLike
+
+# Imported where they are used, not here: `plan` alone runs the program under the Pulumi
+# SDK's mocks (pulumi, grpc), judges with the policy pack and renders with rich; `audit`,
+# `--version` and `--help` load this module too and must not pay for them (about 0.9 s;
+# tests/test_cli_imports.py holds the line).
 
 __all__ = [
     "EXIT_FAILED",
@@ -183,6 +186,8 @@ def register_plan(subparsers: Any) -> None:
 
 def _access_matrix(run: PlanRun) -> tuple[AccessEntry, ...]:
     """The matrix the config declares (the program already validated the same config)."""
+    from entra_pg.model import expand, parse_stack_config
+
     return expand(parse_stack_config(run.files.namespace())).matrix
 
 
@@ -191,6 +196,8 @@ def _policy_config(args: argparse.Namespace) -> tuple[dict[str, Any] | None, int
     program runs so that a bad file fails fast."""
     if args.no_policies or args.policy_config is None:
         return None, None
+    from entra_pg import policycheck
+
     try:
         return policycheck.load_policy_config(args.policy_config), None
     except policycheck.PolicyConfigError as exc:
@@ -204,6 +211,8 @@ def _policy_session(
     `policycheck.StreamingCheck`), or nothing with `--no-policies`."""
     if args.no_policies:
         return contextlib.nullcontext()
+    from entra_pg import policycheck
+
     return policycheck.StreamingCheck(config)
 
 
@@ -213,6 +222,8 @@ def _check_policies(
     """(violations, None), or (None, exit code) after printing why the pack did not run."""
     if session is None:
         return None, None
+    from entra_pg import policycheck
+
     try:
         with progress(f"judging {len(run.resources)} resources with the policy pack"):
             return list(session.finish(run.resources)), None
@@ -234,6 +245,11 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _plan_with(args: argparse.Namespace, session: policycheck.StreamingCheck | None) -> int:
+    from entra_pg.mockrun import PlanConfigError, PlanError, run_program
+    from entra_pg.model import ConfigError
+    from entra_pg.plan import plan_document, render_plan
+    from entra_pg.stack import StackLoadError
+
     try:
         # Valid JSON only on stdout: whatever the program prints goes to stderr.
         with (
@@ -286,6 +302,8 @@ def stdout_console() -> Console:
     """The console for a subcommand's output: colour only on a terminal and without
     `NO_COLOR` (rich checks both); the width is `COLUMNS` when set, else the terminal's,
     else 80 (rich's rule)."""
+    from rich.console import Console
+
     return Console(file=sys.stdout, highlight=False)
 
 
@@ -294,6 +312,10 @@ def progress(message: str) -> Iterator[None]:
     """A transient spinner line `message...` on stderr while the block runs, when stderr is
     a terminal; nothing otherwise (logs and pipes stay clean). Output of the block is not
     redirected: the spinner only redraws its own line."""
+    from rich.console import Console
+    from rich.live import Live
+    from rich.spinner import Spinner
+
     console = Console(file=sys.stderr)
     if not console.is_terminal or os.environ.get("TERM") == "dumb":
         yield

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from entra_pg import policycheck
 from entra_pg.cli import (
     EXIT_FAILED,
     EXIT_INVALID,
@@ -193,6 +192,10 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _from_preview(args: argparse.Namespace) -> int:
+    # Here, not at the top: the policy client loads the Pulumi SDK and grpc, which every
+    # `entra-pg` command would pay for (build_parser imports this module to register diff).
+    from entra_pg import policycheck
+
     try:
         preview = load_preview(args.preview_json)
     except PreviewError as error:
