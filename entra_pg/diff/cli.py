@@ -18,7 +18,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from entra_pg.cli import (
     EXIT_FAILED,
@@ -31,16 +31,15 @@ from entra_pg.cli import (
     progress,
     stdout_console,
 )
-from entra_pg.resources import PlannedResource
 
-from .build import report_from_plans, report_from_preview
-from .context import config_context
-from .gitbase import BaseRevisionError, base_revision
+# Only what `register` needs is imported here: every `entra-pg` command registers `diff`,
+# and its handlers' modules (planning, previews, rendering) load when `diff` runs.
 from .markdown import JOB_SUMMARY_LIMIT, PR_COMMENT_LIMIT, render_markdown, utf8_size
-from .planner import PlanRequest, PlanRunError, plan_snapshots
-from .preview import PreviewError, load_preview
-from .report import DiffReport, PolicyVerdict
-from .text import print_text
+
+if TYPE_CHECKING:
+    from entra_pg.resources import PlannedResource
+
+    from .report import DiffReport, PolicyVerdict
 
 __all__ = ["register"]
 
@@ -119,6 +118,8 @@ def register(subparsers: Any) -> None:
 
 def _emit(report: DiffReport, args: argparse.Namespace) -> int:
     """Write the report files, then stdout; a file that cannot be written is exit 2."""
+    from .text import print_text
+
     link = args.report_link or (str(args.full_report) if args.full_report else "")
     try:
         if args.full_report is not None:
@@ -146,6 +147,10 @@ def _emit(report: DiffReport, args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from .build import report_from_plans
+    from .gitbase import BaseRevisionError, base_revision
+    from .planner import PlanRequest, PlanRunError, plan_snapshots
+
     if args.policy_config is not None and not args.policy_config.is_file():
         return fail(f"policy config file {args.policy_config}: no such file")
     if args.preview_json is not None:
@@ -195,6 +200,11 @@ def _from_preview(args: argparse.Namespace) -> int:
     # Here, not at the top: the policy client loads the Pulumi SDK and grpc, which every
     # `entra-pg` command would pay for (build_parser imports this module to register diff).
     from entra_pg import policycheck
+
+    from .build import report_from_preview
+    from .context import config_context
+    from .preview import PreviewError, load_preview
+    from .report import PolicyVerdict
 
     try:
         preview = load_preview(args.preview_json)
