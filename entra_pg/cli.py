@@ -349,7 +349,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        parser.exit(message=f"{PROG} {_version()}\n")
+        print(f"{PROG} {_version()}", file=sys.stdout)  # where argparse's version action prints
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
