@@ -18,10 +18,9 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import psycopg
-from rich.console import Console
 
 from entra_pg.cli import PROG, add_command, add_stack_options
 from entra_pg.model import ConfigError, StackConfig, parse_stack_config
@@ -34,6 +33,9 @@ from .connect import ConnectionSetupError, DsnConnector, EntraConnector
 from .findings import fix_script
 from .render import COMMENT_LIMIT, SUMMARY_LIMIT, render_json, render_markdown, render_table
 from .report import run_audit
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["EXIT_DRIFT", "EXIT_ERROR", "EXIT_OK", "register"]
 
@@ -299,5 +301,7 @@ class _Progress:
 
 def _console() -> Console:
     # Not a terminal (a pipe, a CI log): no colour codes, and wide enough for the table.
+    from rich.console import Console
+
     terminal = sys.stdout.isatty()
     return Console(file=sys.stdout, width=None if terminal else 200, highlight=False)

@@ -17,16 +17,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from typing import Final
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Final
 
 from entra_pg.textsafe import markdown_code, markdown_fence, markdown_text, visible
 
 from .findings import CATEGORIES, KINDS, fix_script
 from .report import AuditReport
+
+if TYPE_CHECKING:
+    # rich loads in render_table only: `--json` and `--markdown` never draw a table.
+    from rich.console import Console
+    from rich.text import Text
 
 __all__ = [
     "COMMENT_LIMIT",
@@ -72,6 +73,8 @@ def summary_line(report: AuditReport) -> str:
 
 
 def _t(text: str, style: str = "") -> Text:
+    from rich.text import Text
+
     return Text(visible(text), style=style)
 
 
@@ -84,6 +87,9 @@ def _object_cell(obj: str, count: int, objects: Sequence[str]) -> str:
 def render_table(console: Console, report: AuditReport) -> None:
     """Print the findings as a table, then the fix script (for review, never run), then
     the accepted findings with their reasons."""
+    from rich.table import Table
+    from rich.text import Text
+
     console.print(_t(f"entra-pg audit: stack {report.stack} ({report.target})", "bold"))
     console.print(_t(f"server: {report.connection}"))
     if report.findings:
