@@ -14,6 +14,9 @@ Objects are never returned one row each. `OBJECTS_SQL` explodes every ACL once o
 server and returns groups (section, schema, object type, role, privilege, grantable) with
 a count and a JSON sample of the first objects by name; `COLUMNS_SQL` does the same for
 column privileges. The client's memory and time are then bounded by roles and schemas.
+On the server, each group is numbered once (a hash aggregate) and its sample ranked by
+(group number, name), and ACLs are exploded in select lists: at 50,000 tables the query
+takes about 0.55 s where sorting on the groups' text keys took about 1.4 s.
 """
 
 # ruff: noqa: S608 - the queries are assembled from this module's own fixed fragments at
@@ -128,10 +131,12 @@ OBJECTS_SQL: Final = (
     "AND e.objid = p.oid AND e.deptype = 'e')"
     # Everything a held group needs, so that it is never joined back to objs: the planner
     # cannot estimate CTEs and would pick a nested loop (seconds at 10,000 tables).
+    # aclexplode runs in the select list (ProjectSet), not as a LATERAL function scan,
+    # which would fill and reset a tuplestore per object (a third of the query's time).
     "), exploded AS MATERIALIZED ("
-    "SELECT o.src, o.oid, o.schema, o.name, o.kind, o.target, "
-    'a.grantee, a.privilege_type COLLATE "C" AS privilege_type, a.is_grantable '
-    "FROM objs o CROSS JOIN LATERAL aclexplode(o.acl) a WHERE a.grantee <> o.owner"
+    "SELECT e.src, e.oid, e.schema, e.name, e.kind, e.target, (e.a).grantee, "
+    '(e.a).privilege_type COLLATE "C" AS privilege_type, (e.a).is_grantable '
+    "FROM (SELECT o.*, aclexplode(o.acl) AS a FROM objs o) e WHERE (e.a).grantee <> e.owner"
     "), wanted AS MATERIALIZED ("
     'SELECT e.schema COLLATE "C" AS schema, e.target COLLATE "C" AS target, '
     "e.grantee, e.privilege, "
@@ -139,39 +144,55 @@ OBJECTS_SQL: Final = (
     "ELSE (SELECT r.oid FROM pg_roles r WHERE r.rolname = e.grantee) END AS grantee_oid "
     "FROM jsonb_to_recordset(%(expected)s::jsonb) "
     "AS e(schema text, target text, grantee text, privilege text)"
+    # Each group of a section gets a number (hashed, no sort) and the sample is ranked
+    # within (group number, name): one integer before the name, where the group's five
+    # keys, equal across thousands of rows, made every comparison of the sort walk them
+    # all (most of the query's time at 50,000 tables).
+    "), owned AS MATERIALIZED ("
+    "SELECT o.*, g.gid FROM objs o JOIN (SELECT schema, target, owner, "
+    "row_number() OVER () AS gid FROM objs WHERE managed AND NOT linked "
+    "GROUP BY schema, target, owner) g USING (schema, target, owner) "
+    "WHERE o.managed AND NOT o.linked"
+    "), held AS MATERIALIZED ("
+    "SELECT x.*, g.gid FROM exploded x JOIN (SELECT schema, target, grantee, privilege_type, "
+    "is_grantable, row_number() OVER () AS gid FROM exploded "
+    "GROUP BY schema, target, grantee, privilege_type, is_grantable) g "
+    "USING (schema, target, grantee, privilege_type, is_grantable)"
+    "), lacks AS MATERIALIZED ("
+    "SELECT o.*, w.grantee AS wanted_grantee, w.privilege AS wanted_privilege "
+    "FROM objs o JOIN wanted w ON w.schema = o.schema AND w.target = o.target "
+    "WHERE o.managed AND o.owner IS DISTINCT FROM w.grantee_oid "
+    # A lookup in the object's own ACL, not an anti-join with `exploded`: the planner
+    # cannot estimate the CTE and picks a nested loop over it (seconds at 10,000 tables).
+    # aclexplode in a select list again: as a FROM item it fills a tuplestore per object.
+    "AND NOT EXISTS (SELECT FROM (SELECT aclexplode(o.acl) AS a) x "
+    "WHERE (x.a).grantee = w.grantee_oid AND (x.a).privilege_type = w.privilege)"
+    "), lacking AS MATERIALIZED ("
+    "SELECT l.*, g.gid FROM lacks l JOIN (SELECT schema, target, wanted_grantee, "
+    "wanted_privilege, row_number() OVER () AS gid FROM lacks "
+    "GROUP BY schema, target, wanted_grantee, wanted_privilege) g "
+    "USING (schema, target, wanted_grantee, wanted_privilege)"
     ") "
     # totals per managed schema and object type
     "SELECT 'total', schema, target, NULL::text, NULL::text, NULL::boolean, count(*), "
     f"{_PROCEDURES}, NULL::jsonb FROM objs WHERE managed GROUP BY schema, target "
     # owners per managed schema and type (column-owned sequences follow their table)
     "UNION ALL "
-    "SELECT 'owner', schema, target, pg_get_userbyid(owner)::text, NULL, NULL, count(*), "
-    f"{_PROCEDURES}, {_SAMPLE} FROM (SELECT o.*, row_number() OVER ("
-    "PARTITION BY o.schema, o.target, o.owner ORDER BY o.name, o.oid) AS rn "
-    "FROM objs o WHERE o.managed AND NOT o.linked) sampled "
-    "GROUP BY schema, target, owner "
+    "SELECT 'owner', min(schema), min(target), pg_get_userbyid(min(owner))::text, NULL, "
+    f"NULL, count(*), {_PROCEDURES}, {_SAMPLE} FROM (SELECT o.*, row_number() OVER ("
+    "PARTITION BY o.gid ORDER BY o.name, o.oid) AS rn FROM owned o) sampled GROUP BY gid "
     # what each grantee holds
     "UNION ALL "
-    f"SELECT 'held', schema, target, {_GRANTEE.format('grantee')}, privilege_type, "
-    f"is_grantable, count(*), {_PROCEDURES}, {_SAMPLE} "
-    "FROM (SELECT x.*, row_number() OVER ("
-    "PARTITION BY x.schema, x.target, x.grantee, x.privilege_type, x.is_grantable "
-    "ORDER BY x.name, x.oid) AS rn FROM exploded x) sampled "
-    "GROUP BY schema, target, grantee, privilege_type, is_grantable "
+    f"SELECT 'held', min(schema), min(target), {_GRANTEE.format('min(grantee)')}, "
+    f"min(privilege_type), bool_or(is_grantable), count(*), {_PROCEDURES}, {_SAMPLE} "
+    "FROM (SELECT x.*, row_number() OVER (PARTITION BY x.gid ORDER BY x.name, x.oid) AS rn "
+    "FROM held x) sampled GROUP BY gid "
     # what each wanted grantee lacks (the owner lacks nothing)
     "UNION ALL "
-    f"SELECT 'lacking', schema, target, wanted_grantee, wanted_privilege, false, count(*), "
-    f"{_PROCEDURES}, {_SAMPLE} "
-    "FROM (SELECT o.*, w.grantee AS wanted_grantee, w.privilege AS wanted_privilege, "
-    "row_number() OVER (PARTITION BY w.schema, w.target, w.grantee, w.privilege "
-    "ORDER BY o.name, o.oid) AS rn FROM objs o JOIN wanted w "
-    "ON w.schema = o.schema AND w.target = o.target "
-    "WHERE o.managed AND o.owner IS DISTINCT FROM w.grantee_oid "
-    # A lookup in the object's own ACL, not an anti-join with `exploded`: the planner
-    # cannot estimate the CTE and picks a nested loop over it (seconds at 10,000 tables).
-    "AND NOT EXISTS (SELECT 1 FROM aclexplode(o.acl) x "
-    "WHERE x.grantee = w.grantee_oid AND x.privilege_type = w.privilege)) sampled "
-    "GROUP BY schema, target, wanted_grantee, wanted_privilege "
+    "SELECT 'lacking', min(schema), min(target), min(wanted_grantee), min(wanted_privilege), "
+    f"false, count(*), {_PROCEDURES}, {_SAMPLE} "
+    "FROM (SELECT l.*, row_number() OVER (PARTITION BY l.gid ORDER BY l.name, l.oid) AS rn "
+    "FROM lacking l) sampled GROUP BY gid "
     "ORDER BY 1, 2, 3, 4, 5, 6"
 )
 
