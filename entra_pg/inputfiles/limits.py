@@ -21,7 +21,8 @@ __all__ = [
 ]
 
 #: Hand-edited YAML (Pulumi.yaml, Pulumi.<stack>.yaml, --accept, policy config): 2 MiB.
-#: PyYAML reads about 100 KB a second, so this bounds the parse of any file to seconds.
+#: Pure-Python PyYAML reads about 200 KB a second, with libyaml's events about 1 MB (a
+#: refusal is read again in pure Python, yamlfile.py): any file parses in seconds.
 MAX_YAML_BYTES: Final = 2 * 1024 * 1024
 #: Entries in one list or mapping of a project or stack file: the longest list the access
 #: model accepts (`access`, `entra_pg.model.limits.MAX_PRINCIPALS`).
