@@ -11,7 +11,6 @@ that the fast path is really the one taken.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -136,19 +135,14 @@ def test_parse_yaml_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch):
     assert used == [fast_loader(BoundedLoader), BoundedLoader]  # refused: worded by the pure one
 
 
-def test_a_generated_1000_principal_stack_reads_faster_and_the_same(tmp_path: Path):
+def test_a_generated_1000_principal_stack_reads_the_same(tmp_path: Path):
+    # How much faster is the benchmarks' business (README: Benchmarks), not a timed test's.
     project = plan_scale.write_project(tmp_path / "p", 1000, 10)
     text = read_text(project / "Pulumi.bench.yaml", limit=MAX_YAML_BYTES, what="a stack")
-    timed = []
-    for loader in (PulumiYamlLoader, fast_loader(PulumiYamlLoader)):
-        assert loader is not None
-        started = time.process_time()
-        outcome = _outcome(text, loader)
-        timed.append((time.process_time() - started, outcome))
-    (pure_s, pure), (fast_s, fast) = timed
-    assert fast == pure
-    assert pure[0] == "ok"
-    assert fast_s < pure_s / 2, (fast_s, pure_s)  # measured 3-4x (module doc)
+    fast = fast_loader(PulumiYamlLoader)
+    assert fast is not None
+    assert _outcome(text, fast) == _outcome(text, PulumiYamlLoader)
+    assert _outcome(text, fast)[0] == "ok"
     flow = yaml.safe_dump(yaml.safe_load(text), default_flow_style=True, width=60)
     styled = yaml.safe_dump(yaml.safe_load(text), default_style='"', sort_keys=True)
     for variant in (flow, styled):
