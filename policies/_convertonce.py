@@ -56,6 +56,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from google.protobuf import json_format  # type: ignore[import-untyped, unused-ignore]
+from pulumi_policy import deserialize, policy, proxy
 
 __all__ = [
     "ENV_SWITCH",
@@ -121,8 +122,6 @@ def fingerprint(function: Any) -> str:
 
 
 def _functions() -> dict[str, Any]:
-    from pulumi_policy import deserialize, policy, proxy
-
     servicer = policy._PolicyAnalyzerServicer
     return {
         "pulumi_policy.policy._PolicyAnalyzerServicer.Analyze": servicer.Analyze,
@@ -154,14 +153,10 @@ def _env_disabled() -> bool:
 
 def status() -> Status:
     """Whether `install()` would install the workaround here (or has)."""
-    from pulumi_policy import policy
-
     installed = isinstance(vars(policy)["json_format"], _SharedConversions)
     if _env_disabled():
         return Status(False, f"{ENV_SWITCH} is off", installed)
     if not installed:
-        from pulumi_policy import deserialize, proxy
-
         expected = {
             "json_format": json_format,
             "deserialize_properties": deserialize.deserialize_properties,
@@ -222,8 +217,6 @@ class _LazyProps(Mapping[str, Any]):
 
     def _target(self) -> Any:
         if self._deferred is not None:
-            from pulumi_policy import deserialize, proxy
-
             deferred, self._deferred = self._deferred, None
             self._real = proxy.unknown_checking_proxy(
                 deserialize.deserialize_properties(deferred.wire, deferred.proxy_secrets)
@@ -244,16 +237,12 @@ class _LazyProps(Mapping[str, Any]):
 
 
 def _deserialize_properties(props: dict[str, Any], proxy_secrets: bool = False) -> Any:
-    from pulumi_policy import deserialize
-
     if getattr(_local, "cache", None) is None:
         return deserialize.deserialize_properties(props, proxy_secrets)
     return _Deferred(props, proxy_secrets)
 
 
 def _unknown_checking_proxy(props: Any) -> Any:
-    from pulumi_policy import proxy
-
     if isinstance(props, _Deferred):
         return _LazyProps(props)
     return proxy.unknown_checking_proxy(props)
@@ -284,8 +273,6 @@ def install() -> Status:
     current = status()
     if not current.usable or current.installed:
         return current
-    from pulumi_policy import policy
-
     servicer = policy._PolicyAnalyzerServicer
     for name in _CACHED_CALLS:
         setattr(servicer, name, _per_call(getattr(servicer, name)))
@@ -296,16 +283,12 @@ def install() -> Status:
 
 def uninstall() -> None:
     """Undo `install()` (for tests that install it in their own process)."""
-    from pulumi_policy import policy
-
     servicer = policy._PolicyAnalyzerServicer
     for name in _CACHED_CALLS:
         method = getattr(servicer, name)
         if getattr(method, "__wrapped_by_entra_pg__", False):
             setattr(servicer, name, method.__wrapped__)
     if isinstance(vars(policy)["json_format"], _SharedConversions):
-        from pulumi_policy import deserialize, proxy
-
         policy.__dict__["json_format"] = json_format
         policy.__dict__["deserialize_properties"] = deserialize.deserialize_properties
         policy.__dict__["unknown_checking_proxy"] = proxy.unknown_checking_proxy
