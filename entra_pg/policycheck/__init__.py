@@ -6,7 +6,8 @@ analyzer); `client` then speaks the engine's side of the Analyzer protocol
 (`pulumi.runtime.proto.analyzer_pb2_grpc.AnalyzerStub`): `GetAnalyzerInfo`, `Configure` with
 the reconciled policy config (`config`), `Remediate` and `Analyze` per resource (several in
 flight), `AnalyzeStack` once; `stream.StreamingCheck` sends the `Analyze` requests while the
-program is still declaring resources, as the engine does.
+program is still declaring resources, as the engine does, from a process of their own
+(`relay.py`, run as a script: it imports nothing but grpc).
 
 Semantics copied from the engine (pulumi `analyzer/config.go`, `plugin/analyzer_plugin.go`):
 - Config: see `entra_pg.policycheck.config` (levels, defaults, `all`, schema validation).
