@@ -17,6 +17,7 @@ Errors go to stderr as one clear message, never a traceback (unless `--debug`).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import importlib
 import json
@@ -235,6 +236,28 @@ def _check_policies(
         )
 
 
+def _judge_while_drawing(
+    console: Console,
+    run: PlanRun,
+    matrix: Sequence[AccessEntry],
+    session: policycheck.StreamingCheck | None,
+    tree: bool,
+) -> tuple[str, list[ViolationLike] | None, int | None]:
+    """(the plan's body as `console` would print it, then what `_check_policies` returns).
+
+    The pack's stack analysis is one call that waits on the pack's process, and the body of
+    the plan (resources, access matrix, outputs) does not depend on the verdict: it is drawn
+    into a capture meanwhile, to be written after the head, exactly as printed in order."""
+    from entra_pg.plan import render_body
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="judge") as pool:
+        judged = pool.submit(_check_policies, run, session)
+        with console.capture() as capture:
+            render_body(console, run, matrix, tree=tree)
+        violations, code = judged.result()
+    return capture.get(), violations, code
+
+
 def _plan(args: argparse.Namespace) -> int:
     policy_config, code = _policy_config(args)
     if code is not None:
@@ -246,7 +269,7 @@ def _plan(args: argparse.Namespace) -> int:
 def _plan_with(args: argparse.Namespace, session: policycheck.StreamingCheck | None) -> int:
     from entra_pg.mockrun import PlanConfigError, PlanError, run_program
     from entra_pg.model import ConfigError
-    from entra_pg.plan import plan_document, render_plan
+    from entra_pg.plan import plan_document, render_head
     from entra_pg.stack import StackLoadError
 
     try:
@@ -275,14 +298,20 @@ def _plan_with(args: argparse.Namespace, session: policycheck.StreamingCheck | N
     except ConfigError as exc:
         return fail(exc.render())
 
-    violations, code = _check_policies(run, session)
-    if code is not None:
-        return code
     if args.json:
+        violations, code = _check_policies(run, session)
+        if code is not None:
+            return code
         document = plan_document(run, matrix, violations)
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
-        render_plan(stdout_console(), run, matrix, violations, tree=args.tree)
+        console = stdout_console()
+        body, violations, code = _judge_while_drawing(console, run, matrix, session, args.tree)
+        if code is not None:
+            return code
+        render_head(console, run, matrix, violations)
+        console.file.write(body)
+        console.file.flush()
     if violations and any(v.mandatory for v in violations):
         print(f"{PROG}: mandatory policy violations: `pulumi up` would be blocked", file=sys.stderr)
         return EXIT_FAILED

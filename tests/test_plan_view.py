@@ -21,7 +21,15 @@ from rich.table import Table
 from entra_pg.cli import main, progress
 from entra_pg.mockrun import PlanRun, run_program
 from entra_pg.model import AccessEntry, expand, parse_stack_config
-from entra_pg.plan import fits, is_placeholder, mark_placeholder, render_plan, short_type
+from entra_pg.plan import (
+    fits,
+    is_placeholder,
+    mark_placeholder,
+    render_body,
+    render_head,
+    render_plan,
+    short_type,
+)
 from entra_pg.policycheck import Violation
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -196,3 +204,35 @@ def test_progress_shows_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch):
     with progress("planning the base"):
         time.sleep(0.3)
     assert piped.getvalue() == ""
+
+
+@pytest.mark.parametrize("color", [None, "truecolor"])
+def test_the_body_drawn_ahead_is_what_printing_in_order_writes(dev_run, color) -> None:
+    """The CLI draws the body into a capture while the pack judges, then writes it after the
+    head: byte for byte what `render_plan` prints, in colour too."""
+    run, matrix = dev_run
+    violations = [
+        Violation(
+            policy_name="postgresql-role-no-superuser",
+            urn=run.resources[0].urn,
+            resource_name=run.resources[0].name,
+            resource_type=run.resources[0].type,
+            enforcement_level="mandatory",
+            message="a message",
+            severity="critical",
+        )
+    ]
+
+    def console(out: io.StringIO) -> Console:
+        return Console(file=out, width=80, color_system=color, force_terminal=color is not None)
+
+    in_order = io.StringIO()
+    render_plan(console(in_order), run, matrix, violations, tree=True)
+    ahead = io.StringIO()
+    drawing = console(ahead)
+    with drawing.capture() as capture:
+        render_body(drawing, run, matrix, tree=True)
+    render_head(drawing, run, matrix, violations)
+    ahead.write(capture.get())
+    assert ahead.getvalue() == in_order.getvalue()
+    assert "Resources" in capture.get()

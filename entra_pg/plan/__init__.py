@@ -6,7 +6,7 @@ violations when the pack ran, and a summary of counts.
 
 from .describe import describe, is_placeholder, mark_placeholder, object_names, short_type
 from .document import DOCUMENT_VERSION, ViolationLike, plan_document, summary
-from .terminal import fits, render_plan
+from .terminal import fits, render_body, render_head, render_plan
 
 __all__ = [
     "DOCUMENT_VERSION",
@@ -17,6 +17,8 @@ __all__ = [
     "mark_placeholder",
     "object_names",
     "plan_document",
+    "render_body",
+    "render_head",
     "render_plan",
     "short_type",
     "summary",

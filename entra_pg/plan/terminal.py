@@ -265,7 +265,19 @@ def render_plan(
     tree: bool = False,
 ) -> None:
     """Print the plan (see the module docstring for the order); `tree` lists every resource
-    instead of one line per type."""
+    instead of one line per type. The same as `render_head` then `render_body`."""
+    render_head(console, run, matrix, violations)
+    render_body(console, run, matrix, tree=tree)
+
+
+def render_head(
+    console: Console,
+    run: PlanRun,
+    matrix: Sequence[AccessEntry],
+    violations: Sequence[ViolationLike] | None = None,
+) -> None:
+    """The part of the plan that depends on the verdict: the title, the verdict and the
+    summary line, then the violations."""
     data = summary(run, matrix, violations)
     console.print(
         f"[bold]Plan[/] of stack [bold]{escape(visible(run.stack))}[/] "
@@ -278,6 +290,13 @@ def render_plan(
     if violations:
         _violations(console, violations)
         console.print()
+
+
+def render_body(
+    console: Console, run: PlanRun, matrix: Sequence[AccessEntry], *, tree: bool = False
+) -> None:
+    """The part that does not depend on the verdict: the resources, the access matrix, the
+    outputs and the invokes left unanswered (so it can be drawn while the pack judges)."""
     heading = "Resources" if tree else "Resources by component (--tree lists every resource)"
     console.print(Text(heading, style="bold"))
     console.print(Text("Values the cloud assigns are shown as <placeholder ...>.", style="dim"))
