@@ -260,48 +260,42 @@ def main() -> int:
             ours_q = count_queries(cluster, "bench_entrapg", lambda: measure(audit, env, work))
             theirs_q = count_queries(cluster, "bench_ldap2pg", lambda: measure(ldap2pg, env, work))
             rows.append(
-                (
-                    size,
-                    args.roles,
-                    document["summary"]["findings"],
-                    ours_s,
-                    theirs_s,
-                    ours_mb,
-                    theirs_mb,
-                    ours_q,
-                    theirs_q,
-                )
+                {
+                    "roles": args.roles,
+                    "findings": document["summary"]["findings"],
+                    "entra-pg s": ours_s,
+                    "ldap2pg s": theirs_s,
+                    "time ratio": ours_s / theirs_s,
+                    "entra-pg MB": ours_mb,
+                    "ldap2pg MB": theirs_mb,
+                    "memory ratio": ours_mb / theirs_mb,
+                    "entra-pg queries": ours_q,
+                    "ldap2pg queries": theirs_q,
+                    **(
+                        {"baseline s": base_s, "baseline MB": base_mb}
+                        if args.baseline is not None
+                        else {}
+                    ),
+                    "tables": size,
+                }
             )
             console.print(f"  {rows[-1]}", highlight=False)
+    # A row per figure and a column per size: readable in 80 columns.
     table = Table(title="entra-pg audit vs ldap2pg 5.9 --dry, same cluster")
-    for column in (
-        "tables",
-        "roles",
-        "findings",
-        "entra-pg s",
-        "ldap2pg s",
-        "time ratio",
-        "entra-pg MB",
-        "ldap2pg MB",
-        "memory ratio",
-        "entra-pg queries",
-        "ldap2pg queries",
-    ):
-        table.add_column(column, justify="right")
-    for size, roles, findings, os_, ts, om, tm, oq, tq in rows:
-        table.add_row(
-            str(size),
-            str(roles),
-            str(findings),
-            f"{os_:.2f}",
-            f"{ts:.2f}",
-            f"{os_ / ts:.2f}",
-            f"{om:.0f}",
-            f"{tm:.0f}",
-            f"{om / tm:.2f}",
-            str(oq),
-            str(tq),
-        )
+    table.add_column("tables")
+    for row in rows:
+        table.add_column(f"{row['tables']:,}", justify="right")
+    for figure in [k for k in rows[0] if k != "tables"] if rows else []:
+        cells = []
+        for row in rows:
+            value = row[figure]
+            if figure.endswith(("ratio", " s")):
+                cells.append(f"{value:.2f}")
+            elif figure.endswith("MB"):
+                cells.append(f"{value:.0f}")
+            else:
+                cells.append(f"{value:,}")
+        table.add_row(figure, *cells)
     console.print(table)
     return 0
 
