@@ -58,6 +58,12 @@ def test_verified_sources_are_the_installed_pulumi_policy() -> None:
     assert current.usable, current.reason
 
 
+def test_a_function_without_source_counts_as_changed() -> None:
+    compiled = eval(compile("lambda: 1", "<no file>", "eval"))  # noqa: S307 - a fixed literal
+    assert _convertonce.fingerprint(compiled) == _convertonce.fingerprint(None)
+    assert _convertonce.fingerprint(compiled) not in _convertonce.FINGERPRINTS.values()
+
+
 def test_a_changed_function_keeps_the_server_as_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
     name = "pulumi_policy.deserialize.deserialize_properties"
     monkeypatch.setitem(_convertonce.FINGERPRINTS, name, "0" * 64)
@@ -87,18 +93,23 @@ def servicer() -> Any:
     )  # fmt: skip
 
 
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """How often protobuf's MessageToDict runs (the workaround calls it through the module)."""
+def count_calls(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
+    """Replace `owner.name` with a wrapper counting its calls (the count is item 0)."""
     calls = [0]
-    original = json_format.MessageToDict
+    original = getattr(owner, name)
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(json_format, "MessageToDict", counting)
-    yield calls
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How often protobuf's MessageToDict runs (the workaround calls it through the module)."""
+    yield count_calls(monkeypatch, json_format, "MessageToDict")
     _convertonce.uninstall()
 
 
@@ -134,14 +145,7 @@ def test_policies_that_do_not_look_build_no_properties(
     servicer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The work of building properties (every node the SDK's proxy wraps) with and without."""
-    nodes = [0]
-    original = proxy._proxy_helper
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        nodes[0] += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(proxy, "_proxy_helper", counting)
+    nodes = count_calls(monkeypatch, proxy, "_proxy_helper")
     requests = _requests(PolicyPackClient())
     shipped_answers = [_text(servicer.Analyze(request, None)) for request in requests]
     shipped, nodes[0] = nodes[0], 0
