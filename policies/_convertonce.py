@@ -129,18 +129,17 @@ def fingerprint(function: Any) -> str:
 
 
 def _functions() -> dict[str, Any]:
-    servicer = policy._PolicyAnalyzerServicer
-    return {
-        "pulumi_policy.policy._PolicyAnalyzerServicer.Analyze": servicer.Analyze,
-        "pulumi_policy.policy._PolicyAnalyzerServicer.AnalyzeStack": servicer.AnalyzeStack,
-        "pulumi_policy.policy._PolicyAnalyzerServicer._get_provider_resource": (
-            servicer._get_provider_resource
-        ),
-        "pulumi_policy.deserialize.deserialize_properties": deserialize.deserialize_properties,
-        "pulumi_policy.deserialize._deserialize_property": deserialize._deserialize_property,
-        "pulumi_policy.proxy.unknown_checking_proxy": proxy.unknown_checking_proxy,
-        "pulumi_policy.proxy._DictProxy": proxy._DictProxy,
-    }
+    """Each fingerprinted name and what it is in the installed pulumi-policy (None where it
+    is gone: a missing name counts as changed, never as a reason the pack fails to start)."""
+    modules = {"policy": policy, "deserialize": deserialize, "proxy": proxy}
+    found: dict[str, Any] = {}
+    for name in FINGERPRINTS:
+        _, module, *path = name.split(".")
+        target: Any = modules[module]
+        for part in path:
+            target = getattr(target, part, None)
+        found[name] = target
+    return found
 
 
 def changed() -> tuple[str, ...]:

@@ -223,3 +223,12 @@ def test_verdicts_are_the_same_with_and_without_it() -> None:
         verdict = fast.check(resources)
         assert verdict == shipped.check(resources)
     assert len({v.policy_name for v in verdict if v.mandatory}) > 10
+
+
+def test_a_function_gone_from_pulumi_policy_keeps_the_server_as_shipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(policy._PolicyAnalyzerServicer, "_get_provider_resource")
+    outcome = _convertonce.install()
+    assert not outcome.installed
+    assert "_get_provider_resource" in outcome.reason
