@@ -287,7 +287,7 @@ class PolicyPackClient:
                     analyzed[index] = replace(
                         resource, inputs=fixed, outputs={**resource.outputs, **fixed}
                     )
-        responses = self._calls("Analyze", (self._request(r, r.inputs, by_urn) for r in analyzed))
+        responses = self.analyze_responses(analyzed, by_urn)
         violations: list[Violation] = []
         for index, response in enumerate(responses):
             violations.extend(notes[index])

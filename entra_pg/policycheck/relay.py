@@ -42,7 +42,8 @@ def frame(data: bytes) -> bytes:
 
 
 def read_frame(stream: BinaryIO) -> bytes | None:
-    """The next frame's bytes; None at the end frame or at EOF (raises EOFError for EOF)."""
+    """The next frame's bytes, or None at the end frame; raises EOFError when the stream ends
+    before the end frame (or inside a frame)."""
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         raise EOFError("the stream ended without its end frame")
