@@ -16,12 +16,14 @@ import yaml
 
 from entra_pg.inputfiles import (
     MAX_YAML_BYTES,
+    MAX_YAML_NODES,
     InputFileError,
     PulumiYamlLoader,
     construct,
     parse_yaml,
     read_text,
 )
+from entra_pg.inputfiles.plainvalues import plain_values
 from entra_pg.model import SECRET_PLACEHOLDER, ConfigIssue, unsafe_text_problem
 
 from .values import ConfigValue, StackLoadError, full_key
@@ -34,17 +36,24 @@ _MERGE_TAG: Final = "tag:yaml.org,2002:merge"
 _CONFIG_KEY: Final = re.compile(r"[^:\s]+(:[^:\s]+)?")
 
 
-def compose(path: Path) -> yaml.Node | None:
-    """The checked YAML node tree of `path` (None for an empty file).
+def _read(path: Path) -> str:
+    try:
+        return read_text(path, limit=MAX_YAML_BYTES, what="a Pulumi project or stack file")
+    except InputFileError as exc:
+        raise StackLoadError.from_input(exc, path) from None
+
+
+def compose(path: Path, text: str | None = None) -> yaml.Node | None:
+    """The checked YAML node tree of `path` (None for an empty file); `text` is its content
+    when the caller has read it already.
 
     Raises:
         StackLoadError: the file cannot be read or is past an input bound (its line named).
     """
     try:
-        text = read_text(path, limit=MAX_YAML_BYTES, what="a Pulumi project or stack file")
         # Not constructed here: constructing resolves merge keys in place, and the stack
         # reader must still see them (values are constructed one key at a time).
-        return parse_yaml(text, str(path), loader=PulumiYamlLoader)
+        return parse_yaml(_read(path) if text is None else text, str(path), loader=PulumiYamlLoader)
     except InputFileError as exc:
         raise StackLoadError.from_input(exc, path) from None
 
@@ -67,8 +76,16 @@ def _at(path: Path, node: yaml.Node) -> str:
 
 
 def read_stack(stack_file: Path, project: str) -> tuple[dict[str, ConfigValue], list[str]]:
-    """The stack's config values by full key, and warnings about what cannot be resolved."""
-    node = compose(stack_file)
+    """The stack's config values by full key, and warnings about what cannot be resolved.
+
+    A common file is read from libyaml's events in one pass (`_read_plain`); any other,
+    and every file with a problem, through the checked node tree, which words the problem.
+    """
+    text = _read(stack_file)
+    plain = _read_plain(text, stack_file, project)
+    if plain is not None:
+        return plain
+    node = compose(stack_file, text)
     warnings: list[str] = []
     if node is None:
         return {}, warnings
@@ -85,10 +102,7 @@ def read_stack(stack_file: Path, project: str) -> tuple[dict[str, ConfigValue], 
         if key == "config":
             config_node = value_node
         elif key == "environment":
-            warnings.append(
-                f"{where}: `environment` imports Pulumi ESC environments, which an offline "
-                "plan cannot resolve; their values are missing"
-            )
+            warnings.append(_environment_warning(where))
     if config_node is None or (
         isinstance(config_node, yaml.ScalarNode) and config_node.tag == _NULL_TAG
     ):
@@ -123,11 +137,49 @@ def read_stack(stack_file: Path, project: str) -> tuple[dict[str, ConfigValue], 
     return values, warnings
 
 
+def _environment_warning(where: str) -> str:
+    return (
+        f"{where}: `environment` imports Pulumi ESC environments, which an offline "
+        "plan cannot resolve; their values are missing"
+    )
+
+
+def _read_plain(
+    text: str, stack_file: Path, project: str
+) -> tuple[dict[str, ConfigValue], list[str]] | None:
+    """`read_stack`'s result for a common file (plainvalues module doc) whose keys are all
+    valid; None for any other, which the checked path reads (and refuses, if it must)."""
+    # Level 2 is the mapping under `config:`: its scalars stay YAML text, as the engine's.
+    plain = plain_values(text, PulumiYamlLoader, max_nodes=MAX_YAML_NODES, raw_level=2)
+    if plain is None or not isinstance(plain[0], dict):
+        return None
+    document = plain[0]
+    warnings = [_environment_warning(stack_file.name)] if "environment" in document else []
+    config = document.get("config")
+    if config is None:
+        return {}, warnings
+    if not isinstance(config, dict):
+        return None
+    values: dict[str, ConfigValue] = {}
+    for key, value in config.items():
+        if unsafe_text_problem(key) is not None or not _CONFIG_KEY.fullmatch(key):
+            return None
+        full = full_key(project, key)
+        # A str here is a scalar's text ("" for null): raw_level above.
+        values[full] = (
+            ConfigValue(full, value) if isinstance(value, str) else _structured(full, value)
+        )
+    return values, warnings
+
+
 def _stack_value(key: str, node: yaml.Node, path: Path) -> ConfigValue:
     if isinstance(node, yaml.ScalarNode):
         # The engine keeps a scalar's text: `16` stays "16", `true` stays "true".
         return ConfigValue(key, "" if node.tag == _NULL_TAG else node.value)
-    value = _construct(node, path)
+    return _structured(key, _construct(node, path))
+
+
+def _structured(key: str, value: Any) -> ConfigValue:
     if isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str):
         return ConfigValue(key, SECRET_PLACEHOLDER, secret=True)
     replaced, secret = _replace_secure(value)
