@@ -17,7 +17,6 @@ Errors go to stderr as one clear message, never a traceback (unless `--debug`).
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import contextlib
 import importlib
 import json
@@ -248,6 +247,8 @@ def _judge_while_drawing(
     The pack's stack analysis is one call that waits on the pack's process, and the body of
     the plan (resources, access matrix, outputs) does not depend on the verdict: it is drawn
     into a capture meanwhile, to be written after the head, exactly as printed in order."""
+    import concurrent.futures
+
     from entra_pg.plan import render_body
 
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="judge") as pool:

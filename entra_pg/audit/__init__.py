@@ -14,46 +14,107 @@ Layers, each usable on its own:
   `run_audit` / `build_report` report as accepted rather than as drift;
 - `run_audit` / `build_report` -> `AuditReport` (report.py), rendered by render.py;
 - `register(subparsers)` (cli.py): the subcommand.
+
+The names below load on first use (PEP 562): `entra-pg audit` starts its stack reader
+before it imports the PostgreSQL driver (command.py), and importing `entra_pg.audit.cli`
+must not import every layer first.
 """
 
-from .accept import (
-    AcceptedFinding,
-    AcceptFileError,
-    Acknowledgement,
-    apply_acknowledgements,
-    load_acknowledgements,
-    parse_acknowledgements,
-)
-from .catalog import Connector, ReadOnlySession, read_catalog
-from .compare import compare
-from .connect import (
-    ENTRA_SCOPE,
-    ConnectionSetupError,
-    DsnConnector,
-    EntraConnector,
-    scrub_dsn,
-)
-from .findings import CATEGORIES, Category, Finding, FixStatement, fix_script, summarize
-from .model import AZURE_ROLES, AuditModel, EntraLabel, parse_entra_label
-from .render import render_json, render_markdown, render_table, summary_line
-from .report import AuditReport, build_report, run_audit
-from .rows import (
-    SAMPLE_SIZE,
-    AclEntry,
-    CatalogSnapshot,
-    ColumnGroup,
-    DatabaseRow,
-    DatabaseSnapshot,
-    DefaultAclRow,
-    MembershipRow,
-    ObjectRef,
-    ObjectSet,
-    OwnerGroup,
-    PrivilegeGroup,
-    RoleRow,
-    SchemaRow,
-    SchemaTotal,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .accept import (
+        AcceptedFinding,
+        AcceptFileError,
+        Acknowledgement,
+        apply_acknowledgements,
+        load_acknowledgements,
+        parse_acknowledgements,
+    )
+    from .catalog import Connector, ReadOnlySession, read_catalog
+    from .compare import compare
+    from .connect import (
+        ENTRA_SCOPE,
+        ConnectionSetupError,
+        DsnConnector,
+        EntraConnector,
+        scrub_dsn,
+    )
+    from .findings import CATEGORIES, Category, Finding, FixStatement, fix_script, summarize
+    from .model import AZURE_ROLES, AuditModel, EntraLabel, parse_entra_label
+    from .render import render_json, render_markdown, render_table, summary_line
+    from .report import AuditReport, build_report, run_audit
+    from .rows import (
+        SAMPLE_SIZE,
+        AclEntry,
+        CatalogSnapshot,
+        ColumnGroup,
+        DatabaseRow,
+        DatabaseSnapshot,
+        DefaultAclRow,
+        MembershipRow,
+        ObjectRef,
+        ObjectSet,
+        OwnerGroup,
+        PrivilegeGroup,
+        RoleRow,
+        SchemaRow,
+        SchemaTotal,
+    )
+
+# Each exported name and the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "AcceptedFinding": ".accept",
+    "AcceptFileError": ".accept",
+    "Acknowledgement": ".accept",
+    "apply_acknowledgements": ".accept",
+    "load_acknowledgements": ".accept",
+    "parse_acknowledgements": ".accept",
+    "Connector": ".catalog",
+    "ReadOnlySession": ".catalog",
+    "read_catalog": ".catalog",
+    "compare": ".compare",
+    "ENTRA_SCOPE": ".connect",
+    "ConnectionSetupError": ".connect",
+    "DsnConnector": ".connect",
+    "EntraConnector": ".connect",
+    "scrub_dsn": ".connect",
+    "CATEGORIES": ".findings",
+    "Category": ".findings",
+    "Finding": ".findings",
+    "FixStatement": ".findings",
+    "fix_script": ".findings",
+    "summarize": ".findings",
+    "AZURE_ROLES": ".model",
+    "AuditModel": ".model",
+    "EntraLabel": ".model",
+    "parse_entra_label": ".model",
+    "render_json": ".render",
+    "render_markdown": ".render",
+    "render_table": ".render",
+    "summary_line": ".render",
+    "AuditReport": ".report",
+    "build_report": ".report",
+    "run_audit": ".report",
+    "SAMPLE_SIZE": ".rows",
+    "AclEntry": ".rows",
+    "CatalogSnapshot": ".rows",
+    "ColumnGroup": ".rows",
+    "DatabaseRow": ".rows",
+    "DatabaseSnapshot": ".rows",
+    "DefaultAclRow": ".rows",
+    "MembershipRow": ".rows",
+    "ObjectRef": ".rows",
+    "ObjectSet": ".rows",
+    "OwnerGroup": ".rows",
+    "PrivilegeGroup": ".rows",
+    "RoleRow": ".rows",
+    "SchemaRow": ".rows",
+    "SchemaTotal": ".rows",
+}
 
 __all__ = [
     "AZURE_ROLES",
@@ -104,3 +165,16 @@ __all__ = [
     "summarize",
     "summary_line",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

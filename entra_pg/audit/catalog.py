@@ -37,6 +37,7 @@ from .rows import (
     DatabaseRow,
     DatabaseSnapshot,
     DefaultAclRow,
+    ExpectedGrant,
     MembershipRow,
     ObjectRef,
     ObjectSet,
@@ -51,10 +52,12 @@ from .rows import (
 __all__ = [
     "CLUSTER_QUERIES",
     "DATABASE_QUERIES",
+    "ClusterRead",
     "Connector",
     "ExpectedGrant",
     "ReadOnlySession",
     "read_catalog",
+    "read_cluster",
     "read_database",
 ]
 
@@ -62,10 +65,6 @@ __all__ = [
 CLUSTER_QUERIES: Final = 5
 #: Queries each database read runs (session, schemas, objects, columns, default ACLs).
 DATABASE_QUERIES: Final = 5
-
-#: (schema, object type, grantee, privilege): a grant to look for on every object of a
-#: type in a schema; the reader returns the objects lacking it.
-ExpectedGrant = tuple[str, PrivilegeTarget, str, str]
 
 _DEFAULT_ACL_TYPES: Final = {
     "r": "table",
@@ -100,11 +99,14 @@ class ReadOnlySession:
         self.conn = conn
         self.queries = 0
         conn.autocommit = True
-        conn.execute("SET default_transaction_read_only = on")
-        conn.execute("SET statement_timeout = '300s'")
-        # The objects are aggregated on the server: let its sorts (a few bytes per ACL
-        # entry) stay in memory instead of spilling to disk. Allocated only as needed.
-        conn.execute("SET work_mem = '256MB'")
+        # One round trip (a simple query of three statements, no parameters): on a server
+        # across a network each costs as much as a catalog query. The objects are
+        # aggregated on the server: work_mem lets its sorts (a few bytes per ACL entry)
+        # stay in memory instead of spilling to disk; it is allocated only as needed.
+        conn.execute(
+            "SET default_transaction_read_only = on; SET statement_timeout = '300s'; "
+            "SET work_mem = '256MB'"
+        )
         conn.autocommit = False
         conn.read_only = True
         conn.isolation_level = IsolationLevel.REPEATABLE_READ
@@ -285,12 +287,35 @@ def _read_cluster(session: ReadOnlySession) -> dict[str, Any]:
     }
 
 
+class ClusterRead:
+    """The cluster-wide half of a snapshot (`read_cluster`), before any database is read."""
+
+    def __init__(self, facts: dict[str, Any], queries: int) -> None:
+        self.facts = facts
+        self.queries = queries
+
+
+def read_cluster(connector: Connector) -> ClusterRead:
+    """Read the cluster-wide catalogs (one session of `CLUSTER_QUERIES` queries): what
+    `read_catalog` reads first, needing nothing of the model.
+
+    Raises:
+        psycopg.Error: the connection or a query failed (the caller reports it).
+    """
+    session = _open(connector, None)
+    try:
+        return ClusterRead(_read_cluster(session), session.queries)
+    finally:
+        session.close()
+
+
 def read_catalog(
     connector: Connector,
     databases: Mapping[str, Sequence[str]],
     *,
     expected: Mapping[str, Sequence[ExpectedGrant]] | None = None,
     on_database: Callable[[str, int, int], None] | None = None,
+    cluster: ClusterRead | None = None,
 ) -> CatalogSnapshot:
     """Read the cluster-wide catalogs, then each database of `databases` that exists.
 
@@ -301,16 +326,16 @@ def read_catalog(
         expected: database name -> the grants to look for (see `read_database`).
         on_database: called with (database, number from 1, how many) before each database
             is read (progress output).
+        cluster: the cluster-wide catalogs `read_cluster(connector)` already read (the
+            audit reads them while the stack is parsed); read here when None.
 
     Raises:
         psycopg.Error: a connection or query failed (the caller reports it).
     """
-    cluster = _open(connector, None)
-    try:
-        facts = _read_cluster(cluster)
-        queries_run = cluster.queries
-    finally:
-        cluster.close()
+    if cluster is None:
+        cluster = read_cluster(connector)
+    facts = dict(cluster.facts)
+    queries_run = cluster.queries
 
     existing = {row.name for row in facts["databases"]}
     to_read = [name for name in sorted(databases) if name in existing]

@@ -16,26 +16,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import Any, Final, NoReturn
 
-import psycopg
-
-from entra_pg.cli import PROG, add_command, add_stack_options
-from entra_pg.model import ConfigError, StackConfig, parse_stack_config
-from entra_pg.stack import StackLoadError, load_stack
-from entra_pg.textsafe import visible
-
-from .accept import AcceptFileError, Acknowledgement, load_acknowledgements
-from .compare import AuditModel
-from .connect import ConnectionSetupError, DsnConnector, EntraConnector
-from .findings import fix_script
-from .render import COMMENT_LIMIT, SUMMARY_LIMIT, render_json, render_markdown, render_table
-from .report import run_audit
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from entra_pg.cli import add_command, add_stack_options
 
 __all__ = ["EXIT_DRIFT", "EXIT_ERROR", "EXIT_OK", "register"]
 
@@ -92,10 +75,6 @@ acknowledgements file (YAML, or JSON when it ends in .json): a list of entries
     object: role pg_monitor      # glob on the object column (optional)
     reason: the metrics exporter reads pg_stat_* views   # required
 """
-
-
-class AuditUsageError(Exception):
-    """The command line or the stack cannot be used for an audit."""
 
 
 class _AuditArgumentParser(argparse.ArgumentParser):
@@ -178,130 +157,8 @@ def register(subparsers: Any) -> None:
     )
 
 
-def _fail(message: str) -> int:
-    print(f"{PROG} audit: error: {visible(message)}", file=sys.stderr)
-    return EXIT_ERROR
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _load_config(args: argparse.Namespace) -> StackConfig:
-    files = load_stack(args.project_dir, args.stack)
-    for warning in files.warnings:
-        print(f"{PROG} audit: warning: {visible(str(warning))}", file=sys.stderr)
-    return parse_stack_config(files.namespace())
-
-
-def _connector(args: argparse.Namespace, config: StackConfig) -> DsnConnector | EntraConnector:
-    if args.dsn is not None:
-        return DsnConnector(args.dsn)
-    if config.server is None or config.admins is None:
-        raise AuditUsageError(
-            f"--entra needs the azure target (server and admins in Pulumi.{args.stack}.yaml); "
-            "for a local server use --dsn"
-        )
-    return EntraConnector.for_server(
-        config.server.name, config.admins.display_name, verbose=bool(args.debug)
-    )
-
-
 def _audit(args: argparse.Namespace) -> int:
-    connector: DsnConnector | EntraConnector | None = None
-    try:
-        if args.dsn is None and not args.entra:
-            raise AuditUsageError("say how to reach the server: --dsn DSN or --entra")
-        acknowledgements: tuple[Acknowledgement, ...] = ()
-        if args.accept is not None:
-            acknowledgements = load_acknowledgements(args.accept)
-        config = _load_config(args)
-        model = AuditModel.from_config(config)
-        connector = _connector(args, config)
-        progress = _Progress.for_stderr()
-        try:
-            report = run_audit(
-                model,
-                connector,
-                stack=args.stack,
-                connection=connector.describe(),
-                acknowledgements=acknowledgements,
-                on_database=progress.database,
-            )
-        finally:
-            progress.done()
-    except AuditUsageError as exc:
-        return _fail(str(exc))
-    except AcceptFileError as exc:
-        return _fail(f"--accept {exc}")
-    except StackLoadError as exc:
-        return _fail(exc.render())
-    except ConfigError as exc:
-        return _fail(exc.render())
-    except ConnectionSetupError as exc:
-        return _fail(str(exc))
-    except psycopg.Error as exc:
-        where = connector.describe() if connector is not None else "the server"
-        detail = connector.redact(str(exc)) if connector is not None else type(exc).__name__
-        return _fail(f"cannot read the server ({where}): {_one_line(detail)}")
-    except Exception as exc:  # the last line of defence: one message, never a traceback
-        if getattr(args, "debug", False):
-            traceback.print_exc()
-        detail = connector.redact(str(exc)) if connector is not None else str(exc)
-        return _fail(f"unexpected {type(exc).__name__}: {_one_line(detail)} (rerun with --debug)")
+    # The handler's module loads only when `audit` runs: every command registers it.
+    from .command import run
 
-    for ack in report.unused:
-        print(
-            f"{PROG} audit: warning: unused acknowledgement {visible(ack.where)} "
-            f"({visible(ack.pattern())}) matched no finding; remove it if it is stale",
-            file=sys.stderr,
-        )
-    try:
-        if args.report_file:
-            Path(args.report_file).write_text(render_markdown(report, limit=None), encoding="utf-8")
-        if args.sql_file:
-            Path(args.sql_file).write_text(fix_script(report.findings), encoding="utf-8")
-    except OSError as exc:
-        return _fail(f"cannot write the report: {exc}")
-    if args.json:
-        sys.stdout.write(render_json(report))
-    elif args.markdown:
-        limit = COMMENT_LIMIT if args.markdown == "comment" else SUMMARY_LIMIT
-        sys.stdout.write(render_markdown(report, limit=limit, full_report=args.report_file))
-    else:
-        render_table(_console(), report)
-    if report.clean or not args.exit_code:
-        return EXIT_OK
-    return EXIT_DRIFT
-
-
-class _Progress:
-    """One line on stderr per database read, when stderr is a terminal; silent otherwise
-    (a pipe or a CI log gets no progress noise)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.shown = False
-
-    @classmethod
-    def for_stderr(cls) -> _Progress:
-        return cls(sys.stderr.isatty())
-
-    def database(self, name: str, number: int, total: int) -> None:
-        if self.enabled:
-            sys.stderr.write(f"\r\x1b[Kreading database {visible(name)} ({number}/{total})")
-            sys.stderr.flush()
-            self.shown = True
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-
-
-def _console() -> Console:
-    # Not a terminal (a pipe, a CI log): no colour codes, and wide enough for the table.
-    from rich.console import Console
-
-    terminal = sys.stdout.isatty()
-    return Console(file=sys.stdout, width=None if terminal else 200, highlight=False)
+    return run(args)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from entra_pg.model import ExpandedAccess, StackConfig, expand
 
-from .catalog import ExpectedGrant
-from .rows import PrivilegeTarget
+if TYPE_CHECKING:
+    # Names of types only: the stack reader (command.py) builds this model without
+    # loading the catalog's row classes.
+    from .rows import ExpectedGrant, PrivilegeTarget
 
 __all__ = ["AZURE_ROLES", "AuditModel", "EntraLabel", "parse_entra_label"]
 

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
+from entra_pg.outputlimits import JOB_SUMMARY_LIMIT, PR_COMMENT_LIMIT
 from entra_pg.textsafe import markdown_code, markdown_fence, markdown_text, visible
 
 from .findings import CATEGORIES, KINDS, fix_script
@@ -39,9 +40,9 @@ __all__ = [
 ]
 
 #: A GitHub job summary ($GITHUB_STEP_SUMMARY) holds 1 MiB per step.
-SUMMARY_LIMIT: Final = 1024 * 1024
+SUMMARY_LIMIT: Final = JOB_SUMMARY_LIMIT
 #: A GitHub pull-request comment holds 65,536 characters.
-COMMENT_LIMIT: Final = 65_536
+COMMENT_LIMIT: Final = PR_COMMENT_LIMIT
 
 _STYLES: Final = {
     "missing": "yellow",

@@ -24,6 +24,7 @@ __all__ = [
     "DatabaseRow",
     "DatabaseSnapshot",
     "DefaultAclRow",
+    "ExpectedGrant",
     "MembershipRow",
     "ObjectRef",
     "ObjectSet",
@@ -40,6 +41,10 @@ SAMPLE_SIZE: Final = 20
 
 #: How an object's privileges are named: the model's object types.
 PrivilegeTarget = Literal["table", "sequence", "function"]
+
+#: (schema, object type, grantee, privilege): a grant to look for on every object of a
+#: type in a schema; the catalog reader returns the objects lacking it.
+ExpectedGrant = tuple[str, PrivilegeTarget, str, str]
 
 
 @dataclass(frozen=True, order=True)

@@ -34,7 +34,7 @@ from entra_pg.cli import (
 
 # Only what `register` needs is imported here: every `entra-pg` command registers `diff`,
 # and its handlers' modules (planning, previews, rendering) load when `diff` runs.
-from .markdown import JOB_SUMMARY_LIMIT, PR_COMMENT_LIMIT, render_markdown, utf8_size
+from entra_pg.outputlimits import JOB_SUMMARY_LIMIT, PR_COMMENT_LIMIT
 
 if TYPE_CHECKING:
     from entra_pg.resources import PlannedResource
@@ -118,6 +118,7 @@ def register(subparsers: Any) -> None:
 
 def _emit(report: DiffReport, args: argparse.Namespace) -> int:
     """Write the report files, then stdout; a file that cannot be written is exit 2."""
+    from .markdown import render_markdown, utf8_size
     from .text import print_text
 
     link = args.report_link or (str(args.full_report) if args.full_report else "")

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from entra_pg.outputlimits import JOB_SUMMARY_LIMIT, PR_COMMENT_LIMIT
 from entra_pg.textsafe import is_visible, markdown_code, markdown_text
 
 from .report import DiffReport, PolicyVerdict
@@ -44,12 +45,6 @@ __all__ = [
 
 #: Hidden marker of the sticky pull-request comment.
 MARKER: Final = "<!-- entra-pg-access-diff -->"
-
-#: GitHub's limit of an issue or pull-request comment body, in characters.
-PR_COMMENT_LIMIT: Final = 65_536
-
-#: GitHub's limit of a step's job summary (`$GITHUB_STEP_SUMMARY`), in bytes.
-JOB_SUMMARY_LIMIT: Final = 1_048_576
 
 #: Lists longer than this are collapsed in `<details>`.
 COLLAPSE_AFTER: Final = 10

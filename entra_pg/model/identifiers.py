@@ -94,6 +94,9 @@ _UNSAFE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 def unsafe_text_problem(text: str) -> str | None:
     """Why `text` may not be a name (a control, format, invisible or odd space character,
     named by its code point), or None."""
+    # Printable ASCII (almost every name) holds none of them: its one space is U+0020.
+    if text.isascii() and text.isprintable():
+        return None
     for char in text:
         category = unicodedata.category(char)
         if category in _UNSAFE_CATEGORIES or (category == "Zs" and char != " "):

@@ -583,7 +583,7 @@ def test_an_orphan_makes_the_cli_exit_2(
         snapshot = real_read(*args, **kwargs)
         return dataclasses.replace(snapshot, labels={ORPHAN: ORPHAN_LABEL})
 
-    monkeypatch.setattr("entra_pg.audit.report.read_catalog", read_with_label)
+    monkeypatch.setattr("entra_pg.audit.catalog.read_catalog", read_with_label)
     code, out, _ = server.cli(capsys, "--dsn", server.dsn, "--json", "--exit-code")
     assert code == 2
     document = json.loads(out)

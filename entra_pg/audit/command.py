@@ -1,0 +1,333 @@
+"""What `entra-pg audit` does once its arguments are parsed (cli.py registers it).
+
+Two things happen at once (forked.py): a child reads the `--accept` file and the stack and
+builds the audit's model, while this process imports the PostgreSQL driver, connects with
+`--dsn` and reads the cluster-wide catalogs, which need nothing of the model. Then the
+databases the model manages are read, compared and reported. With `--entra` the connection
+needs the stack's server, so it waits for the model.
+
+Whatever runs where, the outcome is the one of doing it all in order: problems are reported
+in the same precedence (the `--accept` file, then the stack, then the connection), each as
+one line on stderr, and the exit codes are those of cli.py's module doc. That is why this
+module imports nothing heavy at its top: the child is forked before the driver loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from entra_pg.cli import PROG
+
+from .cli import EXIT_DRIFT, EXIT_ERROR, EXIT_OK
+from .forked import Forked
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .accept import Acknowledgement
+    from .catalog import ClusterRead
+    from .connect import DsnConnector, EntraConnector
+    from .model import AuditModel
+
+__all__ = ["AuditUsageError", "run"]
+
+T = TypeVar("T")
+
+
+class AuditUsageError(Exception):
+    """The command line or the stack cannot be used for an audit."""
+
+
+class Prepared:
+    """What the stack reader sends back: the model and what the connection needs, or the
+    one-line problem that stops the audit.
+
+    Attributes:
+        acknowledgements: the `--accept` file's entries.
+        entra_target: (server name, admin group display name), for `--entra`.
+        warnings: about the stack, to print before anything else.
+        error: the problem, worded for `_fail` (no model then).
+        databases, expected: what the catalog reader needs of the model (its managed
+            schemas and the grants to look for, per database).
+
+    Pickled (sent by the child), the model travels as its own pickle, unpacked by
+    `model()`: the parent starts reading the databases before it unpacks the model.
+    """
+
+    def __init__(
+        self,
+        model: AuditModel | None = None,
+        acknowledgements: tuple[Acknowledgement, ...] = (),
+        entra_target: tuple[str, str] | None = None,
+        warnings: tuple[str, ...] = (),
+        error: str | None = None,
+    ) -> None:
+        self._model = model
+        self._packed: bytes | None = None
+        self.acknowledgements = acknowledgements
+        self.entra_target = entra_target
+        self.warnings = warnings
+        self.error = error
+        self.databases = model.managed_schemas() if model is not None else {}
+        self.expected = model.expected_object_grants() if model is not None else {}
+
+    def model(self) -> AuditModel:
+        """The model (only when `error` is None)."""
+        if self._model is None and self._packed is not None:
+            self._model = pickle.loads(self._packed)  # noqa: S301 - our own child's bytes
+            self._packed = None
+        if self._model is None:
+            raise ValueError("no model: the stack could not be read")
+        return self._model
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if state["_model"] is not None:
+            state["_packed"] = pickle.dumps(state["_model"], protocol=pickle.HIGHEST_PROTOCOL)
+            state["_model"] = None
+        return state
+
+
+def _fail(message: str) -> int:
+    from entra_pg.textsafe import visible
+
+    print(f"{PROG} audit: error: {visible(message)}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def prepare(args: argparse.Namespace) -> Prepared:
+    """Read the `--accept` file and the stack and build the model (the child's work).
+
+    Never raises: every problem becomes `Prepared.error`, worded as the audit reports it
+    (with `--debug`, an unexpected one's traceback goes to stderr too)."""
+    from entra_pg.model import ConfigError, parse_stack_config
+    from entra_pg.stack import StackLoadError, load_stack
+
+    from .model import AuditModel
+
+    acknowledgements: tuple[Acknowledgement, ...] = ()
+    try:
+        if args.accept is not None:
+            from .accept import AcceptFileError, load_acknowledgements
+
+            try:
+                acknowledgements = load_acknowledgements(args.accept)
+            except AcceptFileError as exc:
+                return Prepared(error=f"--accept {exc}")
+        files = load_stack(args.project_dir, args.stack)
+        warnings = tuple(str(w) for w in files.warnings)
+        config = parse_stack_config(files.namespace())
+        model = AuditModel.from_config(config)
+    except StackLoadError as exc:
+        return Prepared(error=exc.render())
+    except ConfigError as exc:
+        return Prepared(error=exc.render())
+    except Exception as exc:  # the last line of defence: one message, never a traceback
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        problem = f"unexpected {type(exc).__name__}: {_one_line(str(exc))}"
+        return Prepared(error=f"{problem} (rerun with --debug)")
+    target = None
+    if config.server is not None and config.admins is not None:
+        target = (config.server.name, config.admins.display_name)
+    return Prepared(model, acknowledgements, target, warnings)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The `audit` subcommand: exit code per cli.py's module doc."""
+    if args.dsn is None and not args.entra:
+        return _fail("say how to reach the server: --dsn DSN or --entra")
+    with Forked.start(lambda: prepare(args), "the stack reader") as job:
+        return _run(args, job)
+
+
+def _run(args: argparse.Namespace, job: Forked[Prepared]) -> int:
+    # Imported after the fork: the child never loads the driver (module doc).
+    import psycopg
+
+    from .catalog import read_cluster
+    from .connect import ConnectionSetupError, DsnConnector, EntraConnector
+
+    connector: DsnConnector | EntraConnector | None = None
+    try:
+        cluster: _Background[ClusterRead] | None = None
+        unreachable: Exception | None = None
+        if args.dsn is not None:
+            try:
+                dsn = connector = DsnConnector(args.dsn)
+                cluster = _Background(lambda: read_cluster(dsn))
+            except ConnectionSetupError as exc:
+                unreachable = exc  # reported after any problem of the stack's (precedence)
+        # Loaded while the server answers and the child works: the model's classes (to
+        # unpickle it), the comparison and the renderers.
+        from . import findings, model, render, report  # noqa: F401
+
+        prepared = job.result()
+        for warning in prepared.warnings:
+            from entra_pg.textsafe import visible
+
+            print(f"{PROG} audit: warning: {visible(warning)}", file=sys.stderr)
+        if prepared.error is not None:
+            if cluster is not None:
+                cluster.discard()
+            return _fail(prepared.error)
+        if unreachable is not None:
+            raise unreachable
+        if connector is None:
+            if prepared.entra_target is None:
+                raise AuditUsageError(
+                    f"--entra needs the azure target (server and admins in "
+                    f"Pulumi.{args.stack}.yaml); for a local server use --dsn"
+                )
+            server, admins = prepared.entra_target
+            connector = EntraConnector.for_server(server, admins, verbose=bool(args.debug))
+        return _report(args, prepared, connector, None if cluster is None else cluster.result())
+    except AuditUsageError as exc:
+        return _fail(str(exc))
+    except ConnectionSetupError as exc:
+        return _fail(str(exc))
+    except psycopg.Error as exc:
+        where = connector.describe() if connector is not None else "the server"
+        detail = connector.redact(str(exc)) if connector is not None else type(exc).__name__
+        return _fail(f"cannot read the server ({where}): {_one_line(detail)}")
+    except Exception as exc:  # the last line of defence: one message, never a traceback
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        detail = connector.redact(str(exc)) if connector is not None else str(exc)
+        return _fail(f"unexpected {type(exc).__name__}: {_one_line(detail)} (rerun with --debug)")
+
+
+def _report(
+    args: argparse.Namespace,
+    prepared: Prepared,
+    connector: DsnConnector | EntraConnector,
+    cluster: ClusterRead | None,
+) -> int:
+    """Read the managed databases, compare, print; psycopg errors go to the caller.
+
+    The databases are read in a thread (mostly waiting on the server) while this one
+    unpacks the model."""
+    from entra_pg.textsafe import visible
+
+    from .catalog import read_catalog
+    from .findings import fix_script
+    from .render import COMMENT_LIMIT, SUMMARY_LIMIT, render_json, render_markdown, render_table
+    from .report import build_report
+
+    progress = _Progress.for_stderr()
+    reader = _Background(
+        lambda: read_catalog(
+            connector,
+            prepared.databases,
+            expected=prepared.expected,
+            on_database=progress.database,
+            cluster=cluster,
+        )
+    )
+    model = prepared.model()
+    try:
+        snapshot = reader.result()
+    finally:
+        progress.done()
+    report = build_report(
+        model,
+        snapshot,
+        stack=args.stack,
+        connection=connector.describe(),
+        acknowledgements=prepared.acknowledgements,
+    )
+    for ack in report.unused:
+        print(
+            f"{PROG} audit: warning: unused acknowledgement {visible(ack.where)} "
+            f"({visible(ack.pattern())}) matched no finding; remove it if it is stale",
+            file=sys.stderr,
+        )
+    try:
+        if args.report_file:
+            Path(args.report_file).write_text(render_markdown(report, limit=None), encoding="utf-8")
+        if args.sql_file:
+            Path(args.sql_file).write_text(fix_script(report.findings), encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"cannot write the report: {exc}")
+    if args.json:
+        sys.stdout.write(render_json(report))
+    elif args.markdown:
+        limit = COMMENT_LIMIT if args.markdown == "comment" else SUMMARY_LIMIT
+        sys.stdout.write(render_markdown(report, limit=limit, full_report=args.report_file))
+    else:
+        render_table(_console(), report)
+    if report.clean or not args.exit_code:
+        return EXIT_OK
+    return EXIT_DRIFT
+
+
+class _Background(Generic[T]):
+    """`fn()` in a thread, started at once; `result()` joins it and returns or raises."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._fn = fn
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="catalog", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # re-raised by result(), in the caller's thread
+            self._error = exc
+
+    def discard(self) -> None:
+        """Wait for `fn` to end; its outcome is not needed."""
+        self._thread.join()
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+class _Progress:
+    """One line on stderr per database read, when stderr is a terminal; silent otherwise
+    (a pipe or a CI log gets no progress noise)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.shown = False
+
+    @classmethod
+    def for_stderr(cls) -> _Progress:
+        return cls(sys.stderr.isatty())
+
+    def database(self, name: str, number: int, total: int) -> None:
+        if self.enabled:
+            from entra_pg.textsafe import visible
+
+            sys.stderr.write(f"\r\x1b[Kreading database {visible(name)} ({number}/{total})")
+            sys.stderr.flush()
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def _console() -> Console:
+    # Not a terminal (a pipe, a CI log): no colour codes, and wide enough for the table.
+    from rich.console import Console
+
+    terminal = sys.stdout.isatty()
+    return Console(file=sys.stdout, width=None if terminal else 200, highlight=False)
