@@ -10,8 +10,11 @@ the schema's capability role). Then, side by side on that cluster:
 - `ldap2pg --dry` with a static configuration of the same roles and privileges (its
   inspection of roles and privileges, and its diff; nothing is applied).
 
-Each tool runs in its own process: time is wall-clock, peak memory is the process's max
-RSS (GNU time, Debian package `time`). Query counts come from a separate run of each
+Each tool runs in its own process: time is wall-clock; memory is sampled every 10 ms over
+the tool's processes (entra-pg forks its stack reader for part of its run): "MB" is the
+peak of their summed proportional set size (what the machine holds), "RSS MB" the sum of
+each process's own peak RSS, an upper bound (at least GNU time's max RSS, Debian package
+`time`). Query counts come from a separate run of each
 tool with `log_statement` on for its role, counted in the server log. Prints the figures
 and the ratios entra-pg / ldap2pg; the ratios are what to compare across machines.
 
@@ -20,10 +23,11 @@ and the ratios entra-pg / ldap2pg; the ratios are what to compare across machine
     .venv/bin/python benchmarks/audit_scale.py --roles 200 2000 10000
     .venv/bin/python benchmarks/audit_scale.py --repeat 3 --baseline /tmp/main-src
 
-`--repeat N` runs each tool N times and keeps the fastest run (a shared machine's noise
-only ever adds time) and the highest peak memory. `--baseline DIR` also times the audit of
-another source tree (e.g. `git archive main | tar -x -C DIR`) on the same cluster and
-requires its JSON report to equal this tree's: before/after figures of one change.
+`--repeat N` runs each tool N times, in turns, and keeps the fastest run (a shared
+machine's noise only ever adds time); memory comes from one more run of each, sampled.
+`--baseline DIR` also times the audit of another source tree (e.g. `git archive main |
+tar -x -C DIR`) on the same cluster and requires its JSON report to equal this tree's:
+before/after figures of one change.
 Both trees' bytecode is compiled first, as an installed wheel has it: with
 PYTHONDONTWRITEBYTECODE set (as on the development machine) every run would otherwise
 compile every module again (about 0.3 s).
@@ -40,7 +44,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,37 +122,119 @@ def ldap2pg_config(cluster: PgCluster, roles: int) -> dict[str, Any]:
     }
 
 
-def measure(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
-    """Run argv; return (seconds, peak MB, stdout).
+class TreePeaks:
+    """The memory of a process's descendants while they run, two ways.
 
-    Peak memory is GNU time's max RSS of the tool alone: a child forked straight from this
-    process would start with this process's pages counted (its max RSS never reads lower
-    than ours), so a small `time` process forks it instead."""
+    `entra-pg audit` is two processes for part of its run (it forks its stack reader), and
+    GNU time's max RSS is only the larger of them. Sampled every 10 ms:
+    - `rss`: the sum of each process's own peak (VmHWM): an upper bound, pages the two
+      share (all of the parent's at the fork) are counted in both;
+    - `pss`: the largest sum, at one instant, of the processes' proportional set sizes
+      (a shared page counts once, split between its sharers): what the machine holds.
+    A peak only grows, so the last reading of each process is within 10 ms of its end."""
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.peaks: dict[int, int] = {}
+        self.pss = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _descendants(self) -> list[int]:
+        found, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            try:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                found.append(child)
+                todo.append(child)
+        return found
+
+    @staticmethod
+    def _field(path: str, name: str) -> int:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(name):
+                return int(line.split()[1])
+        return 0
+
+    def _sample(self) -> None:
+        while not self.done.is_set():
+            now = 0
+            for pid in self._descendants():
+                try:
+                    peak = self._field(f"/proc/{pid}/status", "VmHWM:")
+                    now += self._field(f"/proc/{pid}/smaps_rollup", "Pss:")
+                except OSError:
+                    continue  # ended meanwhile
+                self.peaks[pid] = max(self.peaks.get(pid, 0), peak)
+            self.pss = max(self.pss, now)
+            self.done.wait(0.01)
+
+    def stop(self) -> tuple[float, float]:
+        """(rss, pss) in MB (see the class doc)."""
+        self.done.set()
+        self.thread.join()
+        return sum(self.peaks.values()) / 1024, self.pss / 1024
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a tool: wall-clock seconds, memory (TreePeaks: `rss` at least GNU time's
+    max RSS), stdout."""
+
+    seconds: float
+    rss_mb: float
+    pss_mb: float
+    stdout: str
+
+
+def measure(argv: list[str], env: dict[str, str], cwd: Path, *, sample: bool = True) -> Run:
+    """Run argv under GNU time, its memory sampled (TreePeaks) unless `sample` is false
+    (the sampler's reads of /proc cost CPU the tool would otherwise have: timed runs go
+    without it, and their memory figures are 0). A small `time` process forks the tool: a
+    child forked straight from this process would start with this process's pages counted."""
     out, err, rss = cwd / "stdout.txt", cwd / "stderr.txt", cwd / "maxrss.txt"
     # Files, not pipes: a tool that writes much (ldap2pg logs every planned query) would
     # block on a full pipe while we wait for it.
     with out.open("w") as handle, err.open("w") as errors:
         start = time.perf_counter()
-        code = subprocess.call(
+        process = subprocess.Popen(
             ["/usr/bin/time", "-f", "%M", "-o", str(rss), *argv],
             stdout=handle,
             stderr=errors,
             env=env,
             cwd=cwd,
         )
+        peaks = TreePeaks(process.pid) if sample else None
+        code = process.wait()
         elapsed = time.perf_counter() - start
+        summed, pss = peaks.stop() if peaks is not None else (0.0, 0.0)
     if code not in (0, 1, 2):
         raise RuntimeError(f"{argv[0]} exited {code}: {err.read_text(errors='replace')[-2000:]}")
-    peak_kb = int(rss.read_text().split()[-1])
-    return elapsed, peak_kb / 1024, out.read_text()
+    largest = int(rss.read_text().split()[-1]) / 1024 if sample else 0.0
+    return Run(elapsed, max(largest, summed), pss, out.read_text())
 
 
 def measure_best(
-    argv: list[str], env: dict[str, str], cwd: Path, repeat: int
-) -> tuple[float, float, str]:
-    """`measure` `repeat` times: the fastest time, the highest peak, the last stdout."""
-    runs = [measure(argv, env, cwd) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2]
+    tools: dict[str, tuple[list[str], dict[str, str]]], cwd: Path, repeat: int
+) -> dict[str, Run]:
+    """Each tool (name -> argv, env) `repeat` times, in turns (a noisy minute slows all of
+    them alike), then once sampled: the fastest time, the sampled run's memory, the last
+    stdout."""
+    timed: dict[str, list[Run]] = {name: [] for name in tools}
+    for _ in range(repeat):
+        for name, (argv, env) in tools.items():
+            timed[name].append(measure(argv, env, cwd, sample=False))
+    best = {}
+    for name, (argv, env) in tools.items():
+        sampled = measure(argv, env, cwd)
+        fastest = min(r.seconds for r in timed[name])
+        best[name] = Run(fastest, sampled.rss_mb, sampled.pss_mb, timed[name][-1].stdout)
+    return best
 
 
 def count_queries(cluster: PgCluster, role: str, run: Any) -> int:
@@ -248,31 +336,36 @@ def main() -> int:
             grow(cluster, have, size)
             have = size
             cluster.query(sql.SQL("VACUUM ANALYZE"), dbname=DB)
-            ours_s, ours_mb, out = measure_best(audit, env, work, args.repeat)
-            document = json.loads(out)
-            theirs_s, theirs_mb, _ = measure_best(ldap2pg, env, work, args.repeat)
+            tools = {"ours": (audit, env), "theirs": (ldap2pg, env)}
             if args.baseline is not None:
-                base_env = {**env, "PYTHONPATH": str(args.baseline.resolve())}
-                base_s, base_mb, base_out = measure_best(audit, base_env, work, args.repeat)
-                if json.loads(base_out) != document:
+                tools["base"] = (audit, {**env, "PYTHONPATH": str(args.baseline.resolve())})
+            runs = measure_best(tools, work, args.repeat)
+            ours, theirs = runs["ours"], runs["theirs"]
+            document = json.loads(ours.stdout)
+            if args.baseline is not None:
+                base = runs["base"]
+                if json.loads(base.stdout) != document:
                     raise SystemExit(f"the baseline's report differs at {size} tables")
-                console.print(f"  baseline audit: {base_s:.2f} s, {base_mb:.0f} MB")
+                console.print(f"  baseline audit: {base.seconds:.2f} s, {base.pss_mb:.0f} MB")
             ours_q = count_queries(cluster, "bench_entrapg", lambda: measure(audit, env, work))
             theirs_q = count_queries(cluster, "bench_ldap2pg", lambda: measure(ldap2pg, env, work))
             rows.append(
                 {
                     "roles": args.roles,
                     "findings": document["summary"]["findings"],
-                    "entra-pg s": ours_s,
-                    "ldap2pg s": theirs_s,
-                    "time ratio": ours_s / theirs_s,
-                    "entra-pg MB": ours_mb,
-                    "ldap2pg MB": theirs_mb,
-                    "memory ratio": ours_mb / theirs_mb,
+                    "entra-pg s": ours.seconds,
+                    "ldap2pg s": theirs.seconds,
+                    "time ratio": ours.seconds / theirs.seconds,
+                    "entra-pg MB": ours.pss_mb,
+                    "ldap2pg MB": theirs.pss_mb,
+                    "memory ratio": ours.pss_mb / theirs.pss_mb,
+                    "entra-pg RSS MB": ours.rss_mb,
+                    "ldap2pg RSS MB": theirs.rss_mb,
+                    "RSS ratio": ours.rss_mb / theirs.rss_mb,
                     "entra-pg queries": ours_q,
                     "ldap2pg queries": theirs_q,
                     **(
-                        {"baseline s": base_s, "baseline MB": base_mb}
+                        {"baseline s": base.seconds, "baseline MB": base.pss_mb}
                         if args.baseline is not None
                         else {}
                     ),
