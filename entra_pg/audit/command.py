@@ -19,7 +19,7 @@ import pickle
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -32,9 +32,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from .accept import Acknowledgement
-    from .catalog import ClusterRead
     from .connect import DsnConnector, EntraConnector
     from .model import AuditModel
+    from .rows import CatalogSnapshot
 
 __all__ = ["AuditUsageError", "run"]
 
@@ -156,31 +156,27 @@ def _run(args: argparse.Namespace, job: Forked[Prepared]) -> int:
     # Imported after the fork: the child never loads the driver (module doc).
     import psycopg
 
-    from .catalog import read_cluster
     from .connect import ConnectionSetupError, DsnConnector, EntraConnector
 
     connector: DsnConnector | EntraConnector | None = None
+    progress = _Progress.for_stderr()
+    reader: _CatalogReader | None = None
     try:
-        cluster: _Background[ClusterRead] | None = None
         unreachable: Exception | None = None
         if args.dsn is not None:
             try:
-                dsn = connector = DsnConnector(args.dsn)
-                cluster = _Background(lambda: read_cluster(dsn))
+                connector = DsnConnector(args.dsn)
+                reader = _CatalogReader(connector, progress)
             except ConnectionSetupError as exc:
                 unreachable = exc  # reported after any problem of the stack's (precedence)
-        # Loaded while the server answers and the child works: the model's classes (to
-        # unpickle it), the comparison and the renderers.
-        from . import findings, model, render, report  # noqa: F401
-
         prepared = job.result()
         for warning in prepared.warnings:
             from entra_pg.textsafe import visible
 
             print(f"{PROG} audit: warning: {visible(warning)}", file=sys.stderr)
         if prepared.error is not None:
-            if cluster is not None:
-                cluster.discard()
+            if reader is not None:
+                reader.cancel()
             return _fail(prepared.error)
         if unreachable is not None:
             raise unreachable
@@ -192,7 +188,13 @@ def _run(args: argparse.Namespace, job: Forked[Prepared]) -> int:
                 )
             server, admins = prepared.entra_target
             connector = EntraConnector.for_server(server, admins, verbose=bool(args.debug))
-        return _report(args, prepared, connector, None if cluster is None else cluster.result())
+            reader = _CatalogReader(connector, progress)
+        assert reader is not None  # noqa: S101 - made above for either connector
+        reader.read(prepared.databases, prepared.expected)
+        try:
+            return _report(args, prepared, connector, reader)
+        finally:
+            progress.done()
     except AuditUsageError as exc:
         return _fail(str(exc))
     except ConnectionSetupError as exc:
@@ -212,37 +214,22 @@ def _report(
     args: argparse.Namespace,
     prepared: Prepared,
     connector: DsnConnector | EntraConnector,
-    cluster: ClusterRead | None,
+    reader: _CatalogReader,
 ) -> int:
-    """Read the managed databases, compare, print; psycopg errors go to the caller.
+    """Compare what `reader` reads with the model, print; psycopg errors go to the caller.
 
-    The databases are read in a thread (mostly waiting on the server) while this one
-    unpacks the model."""
+    The comparison and the renderers load, and the model is unpacked, while the reader's
+    thread waits on the server."""
     from entra_pg.textsafe import visible
 
-    from .catalog import read_catalog
     from .findings import fix_script
     from .render import COMMENT_LIMIT, SUMMARY_LIMIT, render_json, render_markdown, render_table
     from .report import build_report
 
-    progress = _Progress.for_stderr()
-    reader = _Background(
-        lambda: read_catalog(
-            connector,
-            prepared.databases,
-            expected=prepared.expected,
-            on_database=progress.database,
-            cluster=cluster,
-        )
-    )
     model = prepared.model()
-    try:
-        snapshot = reader.result()
-    finally:
-        progress.done()
     report = build_report(
         model,
-        snapshot,
+        reader.result(),
         stack=args.stack,
         connection=connector.describe(),
         acknowledgements=prepared.acknowledgements,
@@ -297,6 +284,53 @@ class _Background(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
+
+
+class _CatalogReader:
+    """The catalogs, read in a thread: the cluster-wide ones at once, the databases when
+    `read` says which (the model knows them; the cluster read needs nothing of it)."""
+
+    def __init__(self, connector: DsnConnector | EntraConnector, progress: _Progress) -> None:
+        self._connector = connector
+        self._progress = progress
+        self._plan: tuple[Mapping[str, Sequence[str]], Mapping[str, Sequence[Any]]] | None = None
+        self._go = threading.Event()
+        self._thread = _Background(self._read)
+
+    def _read(self) -> CatalogSnapshot | None:
+        from .catalog import read_catalog, read_cluster
+
+        cluster = read_cluster(self._connector)
+        self._go.wait()
+        if self._plan is None:
+            return None  # cancelled
+        databases, expected = self._plan
+        return read_catalog(
+            self._connector,
+            databases,
+            expected=expected,
+            on_database=self._progress.database,
+            cluster=cluster,
+        )
+
+    def read(
+        self, databases: Mapping[str, Sequence[str]], expected: Mapping[str, Sequence[Any]]
+    ) -> None:
+        """Read `databases` (name -> managed schemas) once the cluster is read."""
+        self._plan = (databases, expected)
+        self._go.set()
+
+    def cancel(self) -> None:
+        """Read no database; wait for the thread (its outcome, an error even, is dropped)."""
+        self._go.set()
+        self._thread.discard()
+
+    def result(self) -> CatalogSnapshot:
+        """The snapshot (after `read`); raises what the reads raised."""
+        snapshot = self._thread.result()
+        if snapshot is None:
+            raise ValueError("the catalog reader was cancelled")
+        return snapshot
 
 
 class _Progress:
