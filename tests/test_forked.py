@@ -16,12 +16,22 @@ from pathlib import Path
 
 import pytest
 
+from entra_pg.audit import forked
 from entra_pg.audit.forked import Forked, ForkedError, can_fork
 
 
 class _UnpicklableError(Exception):
     def __init__(self, a: str, b: str) -> None:
         super().__init__(f"{a} and {b}")  # args hold one value: unpickling calls cls(one)
+
+
+@pytest.fixture(autouse=True)
+def forkable(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork even though the suite runs threads of its own (a session's policy-pack process
+    has two threads draining its output, which the children here never touch): the fork
+    mechanics are what these tests are about; the thread rule has its own test."""
+    if request.node.name != "test_with_other_threads_or_when_turned_off_it_runs_here":
+        monkeypatch.setattr(forked.threading, "active_count", lambda: 1)
 
 
 def _no_zombie(pid: int) -> None:

@@ -22,8 +22,9 @@ must not import every layer first.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from entra_pg.lazyexports import lazy_exports
 
 if TYPE_CHECKING:
     from .accept import (
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
         SchemaTotal,
     )
 
-# Each exported name and the module that defines it.
+# Each name and its module: loaded on first use (entra_pg/lazyexports.py).
 _EXPORTS: dict[str, str] = {
     "AcceptedFinding": ".accept",
     "AcceptFileError": ".accept",
@@ -166,15 +167,4 @@ __all__ = [
     "summary_line",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

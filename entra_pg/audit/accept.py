@@ -34,18 +34,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Final
 
-import yaml  # type: ignore[import-untyped, unused-ignore]
-
-from entra_pg.inputfiles import (
-    MAX_JSON_BYTES,
-    MAX_YAML_BYTES,
-    InputFileError,
-    construct,
-    load_json,
-    parse_yaml,
-    read_text,
-)
-
+# The file readers load where a file is read: the audit imports this module (for
+# apply_acknowledgements) whether or not it was given an --accept file.
 from .findings import CATEGORIES, KINDS, Category, Finding
 
 __all__ = [
@@ -187,6 +177,10 @@ def apply_acknowledgements(
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, list[int | None]]:
+    import yaml  # type: ignore[import-untyped, unused-ignore]
+
+    from entra_pg.inputfiles import InputFileError, construct, parse_yaml
+
     try:
         node = parse_yaml(text, source)
         if node is None:
@@ -200,6 +194,8 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, list[int | None]]:
 
 
 def _parse_json(text: str, source: str) -> Any:
+    from entra_pg.inputfiles import InputFileError, load_json
+
     try:
         return load_json(text, source)
     except InputFileError as exc:
@@ -310,6 +306,8 @@ def load_acknowledgements(path: str | Path) -> tuple[Acknowledgement, ...]:
     Raises:
         AcceptFileError: the file cannot be read or parsed, or an entry is invalid.
     """
+    from entra_pg.inputfiles import MAX_JSON_BYTES, MAX_YAML_BYTES, InputFileError, read_text
+
     file = Path(path)
     json_format = file.suffix.lower() == ".json"
     try:

@@ -32,7 +32,11 @@ def _both_ways(
     monkeypatch: pytest.MonkeyPatch,
     *args: str,
 ) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
-    """The CLI's (code, stdout, stderr) forked, then in-process; asserts it forked."""
+    """The CLI's (code, stdout, stderr) forked, then in-process; asserts it forked.
+
+    The suite may run threads of its own (a session's policy-pack process drains its
+    output in two), which would make the audit run its stack reader in-process: here it
+    forks regardless, as it does from a command line."""
     started: list[forked.Forked[Any]] = []
     real_start = forked.Forked.start
 
@@ -43,6 +47,7 @@ def _both_ways(
 
     with monkeypatch.context() as patch:
         patch.setattr(forked.Forked, "start", spy)
+        patch.setattr(forked.threading, "active_count", lambda: 1)
         fork = server.cli(capsys, *args)
     assert [job.forked for job in started] == [True]
     with monkeypatch.context() as patch:
