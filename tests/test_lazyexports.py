@@ -1,4 +1,4 @@
-"""entra_pg/lazyexports.py and the packages that use it (audit, model, model.config).
+"""entra_pg/lazyexports.py and the packages that use it (audit, model, model.config, plan).
 
 Each package's names all resolve, to the objects their modules define; a name loads its
 module only when used; a name that is also a submodule's name (`expand`, `compare`) stays
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["entra_pg.audit", "entra_pg.model", "entra_pg.model.config"]
+PACKAGES = ["entra_pg.audit", "entra_pg.model", "entra_pg.model.config", "entra_pg.plan"]
 
 
 def _fresh(code: str) -> object:
