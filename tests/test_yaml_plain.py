@@ -22,6 +22,7 @@ from entra_pg.inputfiles import (
     InputFileError,
     PulumiYamlLoader,
     read_text,
+    yamlfile,
 )
 from entra_pg.inputfiles import plainvalues as pv
 from entra_pg.inputfiles.limits import MAX_YAML_BYTES
@@ -248,5 +249,5 @@ def test_read_stack_keeps_scalar_text_and_secrets_through_the_plain_path(
 
 def test_without_libyaml_the_plain_path_is_never_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pv.plain_values("a: 1\n", PulumiYamlLoader, max_nodes=10) == ({"a": 1},)
-    monkeypatch.setattr(pv, "_CParser", None)
+    monkeypatch.setattr(yamlfile, "_CParser", None)
     assert pv.plain_values("a: 1\n", PulumiYamlLoader, max_nodes=10) is None

@@ -26,20 +26,9 @@ from typing import Any, Final
 
 import yaml
 
-from .yamlfile import BoundedLoader
+from .yamlfile import BoundedLoader, fast_loader_for
 
 __all__ = ["plain_values"]
-
-
-def _libyaml_parser() -> Any:
-    try:
-        from yaml._yaml import CParser
-    except ImportError:  # PyYAML built without libyaml
-        return None
-    return CParser
-
-
-_CParser: Final[Any] = _libyaml_parser()
 
 _TAG: Final = "tag:yaml.org,2002:"
 _STR: Final = _TAG + "str"
@@ -53,12 +42,12 @@ class _Uncommon(Exception):  # noqa: N818 - a signal, not an error anyone sees
 
 
 class _Scalars:
-    """Resolves and constructs plain scalars with `loader`'s rules, memoised by text (a
-    stack file repeats `kind: user`, `profile: read` and database names thousands of
-    times)."""
+    """Resolves and constructs plain scalars with the rules of `instance` (a loader),
+    memoised by text (a stack file repeats `kind: user`, `profile: read` and database
+    names thousands of times)."""
 
-    def __init__(self, loader: type[BoundedLoader]) -> None:
-        self.instance = loader("")
+    def __init__(self, instance: BoundedLoader) -> None:
+        self.instance = instance
         self.tags: dict[str, str] = {}
 
     def tag(self, text: str) -> str:
@@ -97,18 +86,21 @@ def plain_values(
             the document's own mapping) are returned as their YAML text, "" for a null,
             unconstructed: what the stack reader keeps of a config value.
     """
-    # PyYAML's reader counts no column for U+FEFF, libyaml does (yamlfile.fast_loader_for).
-    if _CParser is None or "\ufeff" in text:
+    # The loader parse_yaml tries first: `loader` over libyaml's parser, or None (no
+    # libyaml, or a text libyaml would place differently). Its events, resolver and
+    # constructor are all this needs.
+    fast = fast_loader_for(text, loader)
+    if fast is None:
         return None
     try:
-        return (_build(_CParser(text), loader, max_nodes, raw_level),)
+        return (_build(fast(text), max_nodes, raw_level),)
     except (_Uncommon, yaml.YAMLError, ValueError):
         return None
 
 
-def _build(parser: Any, loader: type[BoundedLoader], max_nodes: int, raw_level: int) -> Any:
-    scalars = _Scalars(loader)
-    max_depth, max_items = loader.max_depth, loader.max_items
+def _build(parser: BoundedLoader, max_nodes: int, raw_level: int) -> Any:
+    scalars = _Scalars(parser)
+    max_depth, max_items = parser.max_depth, parser.max_items
     # Open collections: [container, pending key or None]; a mapping's key is held until
     # its value arrives.
     stack: list[list[Any]] = []
@@ -119,7 +111,7 @@ def _build(parser: Any, loader: type[BoundedLoader], max_nodes: int, raw_level: 
     mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
     mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
     document_start = yaml.DocumentStartEvent
-    get_event = parser.get_event
+    get_event: Any = parser.get_event  # libyaml's (CParser), through the fast loader
     try:
         while (event := get_event()) is not None:
             kind = event.__class__
