@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .accept import AcceptedFinding, Acknowledgement, apply_acknowledgements
-from .catalog import ClusterRead, Connector, read_catalog
+from .catalog import Connector, read_catalog
 from .compare import compare
 from .findings import Finding, summarize
 from .model import AuditModel
@@ -112,11 +112,9 @@ def run_audit(
     connection: str,
     on_database: Callable[[str, int, int], None] | None = None,
     acknowledgements: Sequence[Acknowledgement] = (),
-    cluster: ClusterRead | None = None,
 ) -> AuditReport:
     """Read the server through `connector` (read-only) and compare it with `model`;
     findings matched by `acknowledgements` are reported as accepted, not as drift.
-    `cluster`: the cluster-wide catalogs, when they were read already (`read_cluster`).
 
     Raises:
         psycopg.Error: a connection or catalog query failed.
@@ -126,7 +124,6 @@ def run_audit(
         model.managed_schemas(),
         expected=model.expected_object_grants(),
         on_database=on_database,
-        cluster=cluster,
     )
     return build_report(
         model, snapshot, stack=stack, connection=connection, acknowledgements=acknowledgements
