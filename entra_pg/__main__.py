@@ -2,7 +2,7 @@
 
 import sys
 
-from entra_pg.cli import main
+from entra_pg.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

