@@ -169,6 +169,7 @@ def _run(args: argparse.Namespace, job: Forked[Prepared]) -> int:
                 reader = _CatalogReader(connector, progress)
             except ConnectionSetupError as exc:
                 unreachable = exc  # reported after any problem of the stack's (precedence)
+        _load_reporting()
         prepared = job.result()
         for warning in prepared.warnings:
             from entra_pg.textsafe import visible
@@ -210,6 +211,13 @@ def _run(args: argparse.Namespace, job: Forked[Prepared]) -> int:
         return _fail(f"unexpected {type(exc).__name__}: {_one_line(detail)} (rerun with --debug)")
 
 
+def _load_reporting() -> None:
+    """Import the comparison, the renderers and the model's classes (which unpickling the
+    model needs) while the child still works: this process would otherwise wait for the
+    child idle, then spend some 50 ms on these imports before it could report."""
+    from . import findings, model, render, report  # noqa: F401
+
+
 def _report(
     args: argparse.Namespace,
     prepared: Prepared,
@@ -218,8 +226,7 @@ def _report(
 ) -> int:
     """Compare what `reader` reads with the model, print; psycopg errors go to the caller.
 
-    The comparison and the renderers load, and the model is unpacked, while the reader's
-    thread waits on the server."""
+    The model is unpacked while the reader's thread waits on the server."""
     from entra_pg.textsafe import visible
 
     from .findings import fix_script
