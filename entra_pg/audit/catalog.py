@@ -21,6 +21,7 @@ Contract:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Protocol, cast
@@ -60,6 +61,9 @@ __all__ = [
     "read_cluster",
     "read_database",
 ]
+
+#: Database name -> the grants to look for in it (`read_database`).
+ExpectedGrants = Mapping[str, Sequence[ExpectedGrant]]
 
 #: Queries the cluster-wide read runs (session, roles, memberships, labels, databases).
 CLUSTER_QUERIES: Final = 5
@@ -178,40 +182,18 @@ def read_database(
     session: psycopg.Connection[tuple[Any, ...]] | ReadOnlySession,
     name: str,
     managed_schemas: Sequence[str],
-    expected: Sequence[ExpectedGrant] = (),
+    expected: Sequence[ExpectedGrant] | Callable[[], Sequence[ExpectedGrant]] = (),
 ) -> DatabaseSnapshot:
-    """Read one database's schemas, object groups, column grants and default ACLs.
+    """Read one database's schemas, column grants, default ACLs and object groups.
 
     `managed_schemas` are read in full; objects of other non-system schemas only when they
     carry an explicit ACL (the only way they can grant anything to a model role).
     `expected` lists the grants to look for: the snapshot's `lacking` groups say which
-    objects lack each of them.
+    objects lack each of them. A callable is called for them only before the objects are
+    read, the last query (the audit reads the rest while its model is still being built).
     """
     s = session if isinstance(session, ReadOnlySession) else ReadOnlySession(session)
-    params = {
-        "managed": list(managed_schemas),
-        "expected": json.dumps(
-            [{"schema": sc, "target": t, "grantee": g, "privilege": p} for sc, t, g, p in expected]
-        ),
-        "sample": SAMPLE_SIZE,
-    }
     schemas = _grouped(s.rows(queries.SCHEMAS_SQL), 2)
-    totals: list[SchemaTotal] = []
-    held: list[PrivilegeGroup] = []
-    lacking: list[PrivilegeGroup] = []
-    owners: list[OwnerGroup] = []
-    for section, schema, target, role, privilege, grantable, count, procs, sample in s.rows(
-        queries.OBJECTS_SQL, params
-    ):
-        objects = _objects(count, procs, sample)
-        kind = _target(target)
-        if section == "total":
-            totals.append(SchemaTotal(schema, kind, objects))
-        elif section == "owner":
-            owners.append(OwnerGroup(schema, kind, role, objects))
-        else:
-            group = PrivilegeGroup(schema, kind, role, privilege, bool(grantable), objects)
-            (held if section == "held" else lacking).append(group)
     columns = [
         ColumnGroup(
             schema=schema,
@@ -230,6 +212,30 @@ def read_database(
         )
     ]
     defaults = _grouped(s.rows(queries.DEFAULT_ACLS_SQL), 3)
+    wanted = expected() if callable(expected) else expected
+    params = {
+        "managed": list(managed_schemas),
+        "expected": json.dumps(
+            [{"schema": sc, "target": t, "grantee": g, "privilege": p} for sc, t, g, p in wanted]
+        ),
+        "sample": SAMPLE_SIZE,
+    }
+    totals: list[SchemaTotal] = []
+    held: list[PrivilegeGroup] = []
+    lacking: list[PrivilegeGroup] = []
+    owners: list[OwnerGroup] = []
+    for section, schema, target, role, privilege, grantable, count, procs, sample in s.rows(
+        queries.OBJECTS_SQL, params
+    ):
+        objects = _objects(count, procs, sample)
+        kind = _target(target)
+        if section == "total":
+            totals.append(SchemaTotal(schema, kind, objects))
+        elif section == "owner":
+            owners.append(OwnerGroup(schema, kind, role, objects))
+        else:
+            group = PrivilegeGroup(schema, kind, role, privilege, bool(grantable), objects)
+            (held if section == "held" else lacking).append(group)
     return DatabaseSnapshot(
         name=name,
         schemas=tuple(SchemaRow(n, o, acl) for (n, o), acl in schemas.items()),
@@ -243,6 +249,13 @@ def read_database(
             for (owner, schema, t), acl in defaults.items()
         ),
     )
+
+
+def _expected_in(
+    expected: ExpectedGrants | Callable[[], ExpectedGrants] | None, database: str
+) -> Sequence[ExpectedGrant]:
+    grants = expected() if callable(expected) else expected
+    return (grants or {}).get(database, ())
 
 
 def _session_facts(s: ReadOnlySession) -> tuple[str, int, bool, str]:
@@ -313,7 +326,7 @@ def read_catalog(
     connector: Connector,
     databases: Mapping[str, Sequence[str]],
     *,
-    expected: Mapping[str, Sequence[ExpectedGrant]] | None = None,
+    expected: ExpectedGrants | Callable[[], ExpectedGrants] | None = None,
     on_database: Callable[[str, int, int], None] | None = None,
     cluster: ClusterRead | None = None,
 ) -> CatalogSnapshot:
@@ -323,7 +336,9 @@ def read_catalog(
         connector: opens the sessions (`connect(None)` for the cluster-wide read).
         databases: database name -> its managed schemas. Databases that do not exist are
             skipped (the comparison reports them missing).
-        expected: database name -> the grants to look for (see `read_database`).
+        expected: database name -> the grants to look for (see `read_database`), or a
+            callable that returns them, called only before the first database's objects
+            are read (its other queries run first).
         on_database: called with (database, number from 1, how many) before each database
             is read (progress output).
         cluster: the cluster-wide catalogs `read_cluster(connector)` already read (the
@@ -349,7 +364,7 @@ def read_catalog(
             _, _, db_read_only, _ = _session_facts(session)
             read_only = read_only and db_read_only
             details[name] = read_database(
-                session, name, databases[name], (expected or {}).get(name, ())
+                session, name, databases[name], functools.partial(_expected_in, expected, name)
             )
             queries_run += session.queries
         finally:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from entra_pg.cli import PROG
 
 from .cli import EXIT_DRIFT, EXIT_ERROR, EXIT_OK
-from .forked import Forked
+from .forked import Forked, Post
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -106,15 +106,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def prepare(args: argparse.Namespace) -> Prepared:
+def prepare(args: argparse.Namespace, post: Post | None = None) -> Prepared:
     """Read the `--accept` file and the stack and build the model (the child's work).
+
+    As soon as they are known, `post` is sent ("databases", name -> managed schemas), once
+    the config is read, then ("expected", `Prepared.expected`), once the model is built: the
+    catalog reader starts on them while the rest is done and sent. They are also in the
+    result, which is what counts: a problem found after a note still ends the audit.
 
     Never raises: every problem becomes `Prepared.error`, worded as the audit reports it
     (with `--debug`, an unexpected one's traceback goes to stderr too)."""
     from entra_pg.model import ConfigError, parse_stack_config
     from entra_pg.stack import StackLoadError, load_stack
 
-    from .model import AuditModel
+    from .model import AuditModel, managed_schemas
 
     acknowledgements: tuple[Acknowledgement, ...] = ()
     try:
@@ -128,6 +133,8 @@ def prepare(args: argparse.Namespace) -> Prepared:
         files = load_stack(args.project_dir, args.stack)
         warnings = tuple(str(w) for w in files.warnings)
         config = parse_stack_config(files.namespace())
+        if post is not None:
+            post(("databases", managed_schemas(config.databases)))
         model = AuditModel.from_config(config)
     except StackLoadError as exc:
         return Prepared(error=exc.render())
@@ -141,14 +148,17 @@ def prepare(args: argparse.Namespace) -> Prepared:
     target = None
     if config.server is not None and config.admins is not None:
         target = (config.server.name, config.admins.display_name)
-    return Prepared(model, acknowledgements, target, warnings)
+    prepared = Prepared(model, acknowledgements, target, warnings)
+    if post is not None:
+        post(("expected", prepared.expected))
+    return prepared
 
 
 def run(args: argparse.Namespace) -> int:
     """The `audit` subcommand: exit code per cli.py's module doc."""
     if args.dsn is None and not args.entra:
         return _fail("say how to reach the server: --dsn DSN or --entra")
-    with Forked.start(lambda: prepare(args), "the stack reader") as job:
+    with Forked.start(lambda post: prepare(args, post), "the stack reader") as job:
         return _run(args, job)
 
 
@@ -170,6 +180,9 @@ def _run(args: argparse.Namespace, job: Forked[Prepared]) -> int:
             except ConnectionSetupError as exc:
                 unreachable = exc  # reported after any problem of the stack's (precedence)
         _load_reporting()
+        for kind, value in job.notes():
+            if reader is not None:
+                (reader.read if kind == "databases" else reader.expect)(value)
         prepared = job.result()
         for warning in prepared.warnings:
             from entra_pg.textsafe import visible
@@ -191,7 +204,8 @@ def _run(args: argparse.Namespace, job: Forked[Prepared]) -> int:
             connector = EntraConnector.for_server(server, admins, verbose=bool(args.debug))
             reader = _CatalogReader(connector, progress)
         assert reader is not None  # noqa: S101 - made above for either connector
-        reader.read(prepared.databases, prepared.expected)
+        reader.read(prepared.databases)  # no-ops for what the notes said already
+        reader.expect(prepared.expected)
         try:
             return _report(args, prepared, connector, reader)
         finally:
@@ -294,50 +308,72 @@ class _Background(Generic[T]):
 
 
 class _CatalogReader:
-    """The catalogs, read in a thread: the cluster-wide ones at once, the databases when
-    `read` says which (the model knows them; the cluster read needs nothing of it)."""
+    """The catalogs, read in a thread: the cluster-wide ones at once, each database's once
+    `read` names the databases, its objects once `expect` says which grants to look for
+    (the stack reader's notes: the cluster read needs nothing of the model)."""
 
     def __init__(self, connector: DsnConnector | EntraConnector, progress: _Progress) -> None:
         self._connector = connector
         self._progress = progress
-        self._plan: tuple[Mapping[str, Sequence[str]], Mapping[str, Sequence[Any]]] | None = None
-        self._go = threading.Event()
+        self._databases: Mapping[str, Sequence[str]] | None = None
+        self._expected: Mapping[str, Sequence[Any]] | None = None
+        self._cancelled = False
+        self._named = threading.Event()
+        self._known = threading.Event()
         self._thread = _Background(self._read)
 
     def _read(self) -> CatalogSnapshot | None:
         from .catalog import read_catalog, read_cluster
 
         cluster = read_cluster(self._connector)
-        self._go.wait()
-        if self._plan is None:
-            return None  # cancelled
-        databases, expected = self._plan
+        self._named.wait()
+        if self._cancelled or self._databases is None:
+            return None
         return read_catalog(
             self._connector,
-            databases,
-            expected=expected,
+            self._databases,
+            expected=self._wait_for_expected,
             on_database=self._progress.database,
             cluster=cluster,
         )
 
-    def read(
-        self, databases: Mapping[str, Sequence[str]], expected: Mapping[str, Sequence[Any]]
-    ) -> None:
-        """Read `databases` (name -> managed schemas) once the cluster is read."""
-        self._plan = (databases, expected)
-        self._go.set()
+    def _wait_for_expected(self) -> Mapping[str, Sequence[Any]]:
+        self._known.wait()
+        if self._cancelled or self._expected is None:
+            raise _CancelledError
+        return self._expected
+
+    def read(self, databases: Mapping[str, Sequence[str]]) -> None:
+        """Read `databases` (name -> managed schemas) once the cluster is read; only the
+        first call counts (the note and the result say the same)."""
+        if self._databases is None:
+            self._databases = databases
+        self._named.set()
+
+    def expect(self, expected: Mapping[str, Sequence[Any]]) -> None:
+        """The grants to look for, per database (see `catalog.read_database`); only the
+        first call counts."""
+        if self._expected is None:
+            self._expected = expected
+        self._known.set()
 
     def cancel(self) -> None:
-        """Read no database; wait for the thread (its outcome, an error even, is dropped)."""
-        self._go.set()
+        """Read no more; wait for the thread (its outcome, an error even, is dropped)."""
+        self._cancelled = True
+        self._named.set()
+        self._known.set()
         self._thread.discard()
 
     def result(self) -> CatalogSnapshot:
-        """The snapshot (after `read`); raises what the reads raised."""
+        """The snapshot (after `read` and `expect`); raises what the reads raised."""
         snapshot = self._thread.result()
         if snapshot is None:
             raise ValueError("the catalog reader was cancelled")
         return snapshot
+
+
+class _CancelledError(Exception):
+    """The stack could not be used: the catalog reader stops (`_CatalogReader.cancel`)."""
 
 
 class _Progress:

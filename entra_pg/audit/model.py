@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from entra_pg.model import ExpandedAccess, StackConfig, expand
+from entra_pg.model import DatabaseConfig, ExpandedAccess, StackConfig, expand
 
 if TYPE_CHECKING:
     # Names of types only: the stack reader (command.py) builds this model without
     # loading the catalog's row classes.
     from .rows import ExpectedGrant, PrivilegeTarget
 
-__all__ = ["AZURE_ROLES", "AuditModel", "EntraLabel", "parse_entra_label"]
+__all__ = ["AZURE_ROLES", "AuditModel", "EntraLabel", "managed_schemas", "parse_entra_label"]
 
 #: Roles Azure Database for PostgreSQL creates for itself (besides the `azure_` prefix).
 AZURE_ROLES: Final = frozenset(
     {"azuresu", "azure_pg_admin", "azure_superuser", "replication", "localadmin"}
 )
+
+
+def managed_schemas(databases: Iterable[DatabaseConfig]) -> dict[str, tuple[str, ...]]:
+    """Managed database name -> its schemas: what the catalog reader reads in full. The
+    same of a stack config's databases as of its expanded model's (`AuditModel`)."""
+    return {db.name: tuple(db.schemas) for db in databases}
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class AuditModel:
 
     def managed_schemas(self) -> dict[str, tuple[str, ...]]:
         """Managed database name -> its schemas (what the catalog reader reads in full)."""
-        return {db.name: tuple(db.schemas) for db in self.access.databases}
+        return managed_schemas(self.access.databases)
 
     def expected_object_grants(self) -> dict[str, tuple[ExpectedGrant, ...]]:
         """Database -> every (schema, object type, grantee, privilege) the model grants on

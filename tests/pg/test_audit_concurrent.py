@@ -4,7 +4,9 @@ On the real servers (PostgreSQL 15 and 18, as the Azure-like admin): the report,
 code and stderr are the same whether the stack reader is forked or runs in-process
 (`ENTRA_PG_FORK=0`), and the fork really happens; problems keep their precedence (the
 `--accept` file, then the stack, then the connection) even though the connection is made
-first; the child never loads the PostgreSQL driver (what the overlap is for).
+first; the child never loads the PostgreSQL driver (what the overlap is for); the databases
+are read while the child still builds the model, and a model that fails after the child
+named them stops the reading.
 """
 
 from __future__ import annotations
@@ -12,14 +14,28 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from entra_pg.audit import forked
-from tests.pg.test_audit import ORPHAN, Server, declared, server, unused_port
+from entra_pg.audit import catalog, forked
+from entra_pg.audit.model import AuditModel
+from entra_pg.cli import main
+from entra_pg.model.config.types import StackConfig
+from tests.pg.test_audit import (
+    DB,
+    ORPHAN,
+    STACK,
+    Server,
+    declared,
+    server,
+    stack_config,
+    unused_port,
+)
 from tests.support.azurepg import AzurePg
+from tests.support.stacks import write_stack
 
 __all__ = ["declared", "server"]  # fixtures shared with test_audit.py
 
@@ -110,8 +126,8 @@ _CHILD_PROBE = """
 import json, sys
 from entra_pg.audit import command
 real = command.prepare
-def probe(args):
-    prepared = real(args)
+def probe(args, post):
+    prepared = real(args, post)
     prepared.warnings += (json.dumps(sorted(m for m in sys.modules if m.startswith("psycopg"))),)
     return prepared
 command.prepare = probe
@@ -146,3 +162,98 @@ def test_the_stack_reader_never_loads_the_driver(server: Server, azure_pg: Azure
     warnings = [line for line in result.stderr.splitlines() if "warning: [" in line]
     assert len(warnings) == 1, result.stderr
     assert json.loads(warnings[0].split("warning: ", 1)[1]) == []
+
+
+def test_the_databases_are_read_while_the_model_is_built(
+    server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child names the databases once the config is read (a note): their sessions
+    open and their other queries run while it builds the model; the objects query waits
+    for the grants to look for, which come once the model is built."""
+    events: list[str] = []
+    real_from_config = AuditModel.from_config.__func__  # type: ignore[attr-defined]
+    real_read_database = catalog.read_database
+
+    def slow_from_config(cls: type[AuditModel], config: StackConfig) -> AuditModel:
+        time.sleep(1.0)  # in the child: the parent has a second to start on the databases
+        return real_from_config(cls, config)  # type: ignore[no-any-return]
+
+    def spy_read_database(session: Any, name: str, managed: Any, expected: Any) -> Any:
+        events.append(f"reading {name}")
+
+        def wanted() -> Any:
+            grants = expected()
+            events.append(f"objects of {name}")
+            return grants
+
+        return real_read_database(session, name, managed, wanted)
+
+    real_result = forked.Forked.result
+
+    def spy_result(job: forked.Forked[Any]) -> Any:
+        value = real_result(job)
+        events.append("the stack reader answered")
+        return value
+
+    monkeypatch.setattr(AuditModel, "from_config", classmethod(slow_from_config))
+    monkeypatch.setattr(catalog, "read_database", spy_read_database)
+    monkeypatch.setattr(forked.Forked, "result", spy_result)
+    fork, here = _both_ways(server, capsys, monkeypatch, "--dsn", server.dsn, "--json")
+    assert fork == here
+    assert fork[0] == 0
+    forked_events = events[: len(events) // 2]
+    # Two databases, read one after the other (by name); the first while the model was
+    # being built, its objects once the model's grants came.
+    first, second = sorted(server.model.managed_schemas())
+    assert forked_events[0] == f"reading {first}"
+    assert forked_events.index(f"reading {first}") < forked_events.index(
+        "the stack reader answered"
+    )
+    assert [e for e in forked_events if e != "the stack reader answered"] == [
+        f"reading {first}",
+        f"objects of {first}",
+        f"reading {second}",
+        f"objects of {second}",
+    ]
+    # In-process the notes come with the result: the databases are read after it.
+    assert events[len(events) // 2] == "the stack reader answered"
+
+
+def test_a_model_that_fails_after_the_databases_were_named_stops_the_reading(
+    server: Server,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A principal named like a generated capability role: the config reads (the child
+    names the databases, their reading starts), the model's expansion then refuses it."""
+    capability = server.model.expected_object_grants()[DB][0][2]
+    config = stack_config(server.azure)
+    config["access"].append(
+        {
+            "name": capability,
+            "kind": "existingGroup",
+            "objectId": "0f0e0d0c-0b0a-4908-8706-050403020100",
+            "grants": [],
+        }
+    )
+    project = write_stack(tmp_path / "project", config, STACK)
+    args = ["audit", "--stack", STACK, "--project-dir", str(project), "--dsn", server.dsn]
+
+    def cli() -> tuple[int, str, str]:
+        code = main(args)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    outcomes = []
+    with monkeypatch.context() as patch:
+        patch.setattr(forked.threading, "active_count", lambda: 1)
+        outcomes.append(cli())
+    with monkeypatch.context() as patch:
+        patch.setenv("ENTRA_PG_FORK", "0")
+        outcomes.append(cli())
+    assert outcomes[0] == outcomes[1]
+    code, out, err = outcomes[0]
+    assert (code, out) == (1, "")
+    assert "collides" in err
+    assert err.count("\n") == 1  # one line: no traceback of the cancelled reader
