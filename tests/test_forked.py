@@ -198,3 +198,10 @@ def test_in_process_the_notes_come_then_the_result(monkeypatch: pytest.MonkeyPat
         assert job.result() == "done"
     assert [kind for kind, _ in notes] == ["first", "second"]
     assert notes[0][1] == os.getpid()
+
+
+def test_a_closed_job_has_no_result() -> None:
+    job = Forked.start(_posting, "the test child")
+    job.close()
+    with pytest.raises(ForkedError, match="stopped before its result was collected"):
+        job.result()

@@ -337,8 +337,8 @@ def read_catalog(
         databases: database name -> its managed schemas. Databases that do not exist are
             skipped (the comparison reports them missing).
         expected: database name -> the grants to look for (see `read_database`), or a
-            callable that returns them, called only before the first database's objects
-            are read (its other queries run first).
+            callable that returns them, called before each database's objects are read,
+            its last query (the audit's waits for the model the first time).
         on_database: called with (database, number from 1, how many) before each database
             is read (progress output).
         cluster: the cluster-wide catalogs `read_cluster(connector)` already read (the

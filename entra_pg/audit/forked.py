@@ -125,6 +125,8 @@ class Forked(Generic[T]):
         if not self._forked:
             ok, value = self._run_here()[1]
         else:
+            if self._fd is None and self._result_frame is None:
+                raise ForkedError(f"{self._what} was stopped before its result was collected")
             for _ in self.notes():  # the ones not read: dropped
                 pass
             data, self._result_frame = self._result_frame, None
