@@ -4,11 +4,11 @@ accepted value passes and the first refused one fails, naming the bound."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pulumi
 import pytest
 import yaml
@@ -126,8 +126,8 @@ def test_object_ids_and_reserved_names():
 
 
 def test_local_defaults_are_the_declared_ones():
-    """The dataclass defaults and the schema's must not drift apart."""
-    defaults = {f.name: f.default for f in dataclasses.fields(LocalConfig)}
+    """The record's defaults and the schema's must not drift apart."""
+    defaults = {f.name: f.default for f in msgspec.structs.fields(LocalConfig)}
     declared = {f.key: f.default for f in LOCAL.fields}
     assert defaults == declared
 

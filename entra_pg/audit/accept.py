@@ -29,10 +29,11 @@ bad value, raises `AcceptFileError` naming the file and the entry (numbered from
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Final
+
+import msgspec
 
 # The file readers load where a file is read: the audit imports this module (for
 # apply_acknowledgements) whether or not it was given an --accept file.
@@ -57,8 +58,7 @@ class AcceptFileError(Exception):
     """The acknowledgements file cannot be used; the message names the file and the entry."""
 
 
-@dataclass(frozen=True)
-class Acknowledgement:
+class Acknowledgement(msgspec.Struct, frozen=True):
     """One entry of an acknowledgements file.
 
     Attributes:
@@ -129,8 +129,7 @@ class Acknowledgement:
         }
 
 
-@dataclass(frozen=True)
-class AcceptedFinding:
+class AcceptedFinding(msgspec.Struct, frozen=True):
     """A finding that an acknowledgement says is intended."""
 
     finding: Finding

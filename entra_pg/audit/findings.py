@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Final, Literal
+
+import msgspec
 
 from entra_pg.textsafe import sql_comment, visible
 
@@ -61,8 +62,7 @@ KINDS: Final = (
 )
 
 
-@dataclass(frozen=True, order=True)
-class FixStatement:
+class FixStatement(msgspec.Struct, frozen=True, order=True):
     """One statement of a fix and where it runs.
 
     Attributes:
@@ -79,8 +79,7 @@ class FixStatement:
     stage: Stage = "main"
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     """One difference between the live server and the model.
 
     Attributes:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
+
+import msgspec
 
 from entra_pg.model import DatabaseConfig, ExpandedAccess, StackConfig, expand
 
@@ -27,8 +28,7 @@ def managed_schemas(databases: Iterable[DatabaseConfig]) -> dict[str, tuple[str,
     return {db.name: tuple(db.schemas) for db in databases}
 
 
-@dataclass(frozen=True)
-class AuditModel:
+class AuditModel(msgspec.Struct, frozen=True):
     """What the audit expects, derived from the stack config.
 
     Attributes:
@@ -44,7 +44,7 @@ class AuditModel:
     entra: bool = False
     admin_role: str | None = None
     group_sync: bool = False
-    object_ids: Mapping[str, str] = field(default_factory=dict)
+    object_ids: Mapping[str, str] = msgspec.field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: StackConfig) -> AuditModel:
@@ -80,8 +80,7 @@ class AuditModel:
         return {db: tuple(sorted(grants)) for db, grants in out.items()}
 
 
-@dataclass(frozen=True)
-class EntraLabel:
+class EntraLabel(msgspec.Struct, frozen=True):
     """A parsed `pgaadauth` label (`aadauth,oid=<id>,type=<user|group|service>[,admin]`)."""
 
     object_id: str | None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from .accept import AcceptedFinding, Acknowledgement, apply_acknowledgements
 from .catalog import Connector, read_catalog
@@ -16,8 +17,7 @@ from .rows import CatalogSnapshot
 __all__ = ["AuditReport", "build_report", "run_audit"]
 
 
-@dataclass(frozen=True)
-class AuditReport:
+class AuditReport(msgspec.Struct, frozen=True):
     """The outcome of one audit.
 
     Attributes:

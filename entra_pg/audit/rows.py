@@ -13,8 +13,9 @@ label row, which plain PostgreSQL cannot store without Azure's label provider).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Final, Literal
+
+import msgspec
 
 __all__ = [
     "SAMPLE_SIZE",
@@ -47,8 +48,7 @@ PrivilegeTarget = Literal["table", "sequence", "function"]
 ExpectedGrant = tuple[str, PrivilegeTarget, str, str]
 
 
-@dataclass(frozen=True, order=True)
-class AclEntry:
+class AclEntry(msgspec.Struct, frozen=True, order=True):
     """One privilege in an ACL (a row of `aclexplode`).
 
     Attributes:
@@ -62,8 +62,7 @@ class AclEntry:
     grantable: bool = False
 
 
-@dataclass(frozen=True)
-class RoleRow:
+class RoleRow(msgspec.Struct, frozen=True):
     """A role and the attributes the audit cares about (`pg_roles`)."""
 
     name: str
@@ -88,8 +87,7 @@ class RoleRow:
         return tuple(name for name, held in flags if held)
 
 
-@dataclass(frozen=True, order=True)
-class MembershipRow:
+class MembershipRow(msgspec.Struct, frozen=True, order=True):
     """`member` is a member of `role` (one `pg_auth_members` row; PostgreSQL 16 may hold
     several per pair, one per grantor).
 
@@ -105,8 +103,7 @@ class MembershipRow:
     inherit: bool | None = None
 
 
-@dataclass(frozen=True)
-class DatabaseRow:
+class DatabaseRow(msgspec.Struct, frozen=True):
     """A database, its owner and its effective ACL."""
 
     name: str
@@ -114,8 +111,7 @@ class DatabaseRow:
     acl: tuple[AclEntry, ...]
 
 
-@dataclass(frozen=True)
-class SchemaRow:
+class SchemaRow(msgspec.Struct, frozen=True):
     """A schema, its owner and its effective ACL."""
 
     name: str
@@ -123,8 +119,7 @@ class SchemaRow:
     acl: tuple[AclEntry, ...]
 
 
-@dataclass(frozen=True, order=True)
-class ObjectRef:
+class ObjectRef(msgspec.Struct, frozen=True, order=True):
     """One table-like relation, sequence or routine: enough to show it and name it in SQL.
 
     Attributes:
@@ -153,8 +148,7 @@ class ObjectRef:
         return "table"
 
 
-@dataclass(frozen=True)
-class ObjectSet:
+class ObjectSet(msgspec.Struct, frozen=True):
     """Some objects of one type in one schema: how many, and the first ones by name.
 
     Attributes:
@@ -173,8 +167,7 @@ class ObjectSet:
         return len(self.sample) >= self.count
 
 
-@dataclass(frozen=True)
-class SchemaTotal:
+class SchemaTotal(msgspec.Struct, frozen=True):
     """How many objects of a type a managed schema has (extension members aside)."""
 
     schema: str
@@ -182,8 +175,7 @@ class SchemaTotal:
     objects: ObjectSet
 
 
-@dataclass(frozen=True)
-class PrivilegeGroup:
+class PrivilegeGroup(msgspec.Struct, frozen=True):
     """Objects of one type in one schema on which `grantee` holds, or lacks, `privilege`.
 
     Attributes:
@@ -202,8 +194,7 @@ class PrivilegeGroup:
     objects: ObjectSet
 
 
-@dataclass(frozen=True)
-class OwnerGroup:
+class OwnerGroup(msgspec.Struct, frozen=True):
     """Objects of one type in one schema owned by `owner` (sequences that belong to a
     table column are left out: their owner follows the table's)."""
 
@@ -213,8 +204,7 @@ class OwnerGroup:
     objects: ObjectSet
 
 
-@dataclass(frozen=True)
-class ColumnGroup:
+class ColumnGroup(msgspec.Struct, frozen=True):
     """Column privileges (`pg_attribute.attacl`) one grantee holds in one schema.
 
     Attributes:
@@ -233,8 +223,7 @@ class ColumnGroup:
     sample: tuple[tuple[ObjectRef, tuple[str, ...]], ...]
 
 
-@dataclass(frozen=True)
-class DefaultAclRow:
+class DefaultAclRow(msgspec.Struct, frozen=True):
     """One `pg_default_acl` entry: what objects `owner` creates later start with.
 
     Attributes:
@@ -251,8 +240,7 @@ class DefaultAclRow:
     acl: tuple[AclEntry, ...]
 
 
-@dataclass(frozen=True)
-class DatabaseSnapshot:
+class DatabaseSnapshot(msgspec.Struct, frozen=True):
     """What one database holds, aggregated per schema.
 
     Attributes:
@@ -279,8 +267,7 @@ class DatabaseSnapshot:
     default_acls: tuple[DefaultAclRow, ...] = ()
 
 
-@dataclass(frozen=True)
-class CatalogSnapshot:
+class CatalogSnapshot(msgspec.Struct, frozen=True):
     """Everything the audit compares, read in one pass.
 
     Attributes:
@@ -303,7 +290,7 @@ class CatalogSnapshot:
     memberships: tuple[MembershipRow, ...]
     labels: Mapping[str, str]
     databases: tuple[DatabaseRow, ...]
-    details: Mapping[str, DatabaseSnapshot] = field(default_factory=dict)
+    details: Mapping[str, DatabaseSnapshot] = msgspec.field(default_factory=dict)
     read_only: bool = True
     queries: int = 0
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 __all__ = ["ConfigError", "ConfigIssue"]
 
 
-@dataclass(frozen=True)
-class ConfigIssue:
+class ConfigIssue(msgspec.Struct, frozen=True):
     """One problem in the stack config.
 
     Attributes:

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+
+import msgspec
 
 from .config import DatabaseConfig, PrincipalConfig, StackConfig
 from .errors import ConfigError, ConfigIssue
@@ -61,8 +62,7 @@ def _scope(role: str, database: str, schema: str | None) -> list[str]:
     return [PUBLIC, slug(database), *([slug(schema)] if schema is not None else [])]
 
 
-@dataclass(frozen=True, order=True)
-class GrantSpec:
+class GrantSpec(msgspec.Struct, frozen=True, order=True):
     """Privileges of `role` on one scope (a `postgresql.Grant`; authoritative for its scope).
 
     An empty `privileges` revokes everything in the scope (used for PUBLIC).
@@ -83,8 +83,7 @@ class GrantSpec:
         return "-".join([*_scope(self.role, self.database, self.schema), self.object_type])
 
 
-@dataclass(frozen=True, order=True)
-class DefaultPrivilegeSpec:
+class DefaultPrivilegeSpec(msgspec.Struct, frozen=True, order=True):
     """Privileges `role` gets on objects `owner` creates later in `schema` (None: anywhere)."""
 
     role: str
@@ -102,8 +101,7 @@ class DefaultPrivilegeSpec:
         return "-".join([*scope, "future", self.object_type])
 
 
-@dataclass(frozen=True, order=True)
-class Membership:
+class Membership(msgspec.Struct, frozen=True, order=True):
     """`member` is granted `role` (never WITH ADMIN OPTION).
 
     The components declare it as the member Role's `roles`, never as a `GrantRole`: both
@@ -119,8 +117,7 @@ class Membership:
         return f"{slug(self.member)}-in-{slug(self.role)}"
 
 
-@dataclass(frozen=True)
-class CapabilityRole:
+class CapabilityRole(msgspec.Struct, frozen=True):
     """A NOLOGIN role holding one profile's privileges on one schema.
 
     Attributes:
@@ -145,8 +142,7 @@ class CapabilityRole:
         return f"{slug(self.database)}-{slug(self.schema)}-{self.profile.name}"
 
 
-@dataclass(frozen=True)
-class PrincipalRole:
+class PrincipalRole(msgspec.Struct, frozen=True):
     """The LOGIN role of an Entra principal and the capability roles it is a member of."""
 
     principal: PrincipalConfig
@@ -163,8 +159,7 @@ class PrincipalRole:
         return slug(self.principal.name)
 
 
-@dataclass(frozen=True, order=True)
-class AccessEntry:
+class AccessEntry(msgspec.Struct, frozen=True, order=True):
     """One row of the access matrix: what `principal` can do on `database.schema`.
 
     Attributes:
@@ -203,8 +198,7 @@ class AccessEntry:
         }
 
 
-@dataclass(frozen=True)
-class ExpandedAccess:
+class ExpandedAccess(msgspec.Struct, frozen=True):
     """Everything the database access layer declares, sorted and keyed."""
 
     databases: tuple[DatabaseConfig, ...]
@@ -214,7 +208,7 @@ class ExpandedAccess:
     default_privileges: tuple[DefaultPrivilegeSpec, ...]
     memberships: tuple[Membership, ...]
     matrix: tuple[AccessEntry, ...]
-    profiles: Mapping[str, Profile] = field(default_factory=dict)
+    profiles: Mapping[str, Profile] = msgspec.field(default_factory=dict)
 
     @property
     def owner_roles(self) -> tuple[str, ...]:

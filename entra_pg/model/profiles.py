@@ -7,8 +7,9 @@ the same privileges are granted on future objects (default privileges for the ow
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Final, Literal
+
+import msgspec
 
 __all__ = [
     "ALLOWED_PRIVILEGES",
@@ -67,8 +68,7 @@ def sort_privileges(privileges: Iterable[str]) -> tuple[str, ...]:
     return (*known, *sorted(unique - set(known)))
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(msgspec.Struct, frozen=True):
     """A named privilege bundle.
 
     Attributes:

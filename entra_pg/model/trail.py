@@ -19,8 +19,9 @@ real-PostgreSQL test applies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Final
+
+import msgspec
 
 __all__ = [
     "ARM_ID",
@@ -60,8 +61,7 @@ WORKSPACE_NAME: Final = r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]"
 ARM_ID: Final = r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/[^/]+/[^/]+/[^/]+"
 
 
-@dataclass(frozen=True)
-class LogAnalyticsConfig:
+class LogAnalyticsConfig(msgspec.Struct, frozen=True):
     """The Log Analytics workspace the logs go to.
 
     `workspace_id` references an existing workspace (an ARM id); otherwise the stack creates
@@ -73,8 +73,7 @@ class LogAnalyticsConfig:
     retention_days: int = MIN_RETENTION_DAYS
 
 
-@dataclass(frozen=True)
-class PgauditConfig:
+class PgauditConfig(msgspec.Struct, frozen=True):
     """pgaudit session logging. `log_parameter` is always off: parameters carry data."""
 
     enabled: bool = True
@@ -82,14 +81,13 @@ class PgauditConfig:
     allow_high_volume: bool = False
 
 
-@dataclass(frozen=True)
-class AuditTrailConfig:
+class AuditTrailConfig(msgspec.Struct, frozen=True):
     """The whole `auditTrail` section; the defaults are the secure choice."""
 
     enabled: bool = True
-    log_analytics: LogAnalyticsConfig = field(default_factory=LogAnalyticsConfig)
+    log_analytics: LogAnalyticsConfig = msgspec.field(default_factory=LogAnalyticsConfig)
     storage_account_id: str | None = None
-    pgaudit: PgauditConfig = field(default_factory=PgauditConfig)
+    pgaudit: PgauditConfig = msgspec.field(default_factory=PgauditConfig)
     preload_libraries: tuple[str, ...] = AZURE_DEFAULT_PRELOAD
 
     @property

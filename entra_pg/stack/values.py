@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from entra_pg.inputfiles import InputFileError
 from entra_pg.model import ConfigIssue
@@ -53,8 +54,7 @@ class StackLoadError(Exception):
         return "\n".join([self.summary, *(f"  - {issue}" for issue in self.issues)])
 
 
-@dataclass(frozen=True)
-class ConfigDeclaration:
+class ConfigDeclaration(msgspec.Struct, frozen=True):
     """One entry of the project's `config:` block (full key, `<namespace>:<name>`)."""
 
     key: str
@@ -73,8 +73,7 @@ class ConfigDeclaration:
         return full_type_name(self.type or "", self.items)
 
 
-@dataclass(frozen=True)
-class ConfigValue:
+class ConfigValue(msgspec.Struct, frozen=True):
     """One config value as the engine holds it.
 
     Attributes:
@@ -108,8 +107,7 @@ class ConfigValue:
             return text
 
 
-@dataclass(frozen=True)
-class StackFiles:
+class StackFiles(msgspec.Struct, frozen=True):
     """A project and one stack's merged config, ready to hand to the program.
 
     Attributes:
@@ -131,8 +129,8 @@ class StackFiles:
     project_file: Path
     stack_file: Path
     program: Path
-    declarations: Mapping[str, ConfigDeclaration] = field(default_factory=dict)
-    config: Mapping[str, ConfigValue] = field(default_factory=dict)
+    declarations: Mapping[str, ConfigDeclaration] = msgspec.field(default_factory=dict)
+    config: Mapping[str, ConfigValue] = msgspec.field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
     def engine_config(self) -> dict[str, str]:

@@ -18,7 +18,6 @@ label itself.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import socket
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 
@@ -516,12 +516,11 @@ def test_a_membership_granted_without_inherit_is_missing_its_privileges(server: 
     # store such a grant, so the real snapshot gets the 16-style row for one membership.
     snapshot = server.snapshot()
     rows = tuple(
-        dataclasses.replace(m, inherit=not (m.member == READER and m.role == READ_CAP))
+        msgspec.structs.replace(m, inherit=not (m.member == READER and m.role == READ_CAP))
         for m in snapshot.memberships
     )
-    report = build_report(
-        server.model, dataclasses.replace(snapshot, memberships=rows), stack=STACK, connection=""
-    )
+    inheriting = msgspec.structs.replace(snapshot, memberships=rows)
+    report = build_report(server.model, inheriting, stack=STACK, connection="")
     assert [(f.category, f.kind, f.role, f.privilege) for f in report.findings] == [
         ("missing", "membership", READER, "INHERIT")
     ], describe(report)
@@ -552,7 +551,7 @@ def test_an_orphan_is_reported_once_and_its_fix_offboards_it(server: Server) -> 
 
     # With the label Azure would store: an orphan, reported once (not also as extra).
     snapshot = server.snapshot()
-    labelled = dataclasses.replace(snapshot, labels={**snapshot.labels, ORPHAN: ORPHAN_LABEL})
+    labelled = msgspec.structs.replace(snapshot, labels={**snapshot.labels, ORPHAN: ORPHAN_LABEL})
     report = build_report(server.model, labelled, stack=STACK, connection="test")
     assert len(report.findings) == 1, describe(report)
     orphan = report.findings[0]
@@ -581,7 +580,7 @@ def test_an_orphan_makes_the_cli_exit_2(
     def read_with_label(*args: Any, **kwargs: Any) -> CatalogSnapshot:
         # The real catalog read, plus the one row plain PostgreSQL cannot store.
         snapshot = real_read(*args, **kwargs)
-        return dataclasses.replace(snapshot, labels={ORPHAN: ORPHAN_LABEL})
+        return msgspec.structs.replace(snapshot, labels={ORPHAN: ORPHAN_LABEL})
 
     monkeypatch.setattr("entra_pg.audit.catalog.read_catalog", read_with_label)
     code, out, _ = server.cli(capsys, "--dsn", server.dsn, "--json", "--exit-code")
@@ -626,14 +625,14 @@ def test_on_azure_labels_admins_and_synced_members_are_understood(server: Server
     model = entra_model(server, admin)
 
     clean = build_report(
-        model, dataclasses.replace(snapshot, labels=labels), stack="a", connection=""
+        model, msgspec.structs.replace(snapshot, labels=labels), stack="a", connection=""
     )
     assert clean.clean, describe(clean)
 
     # The principals' labels gone (as on plain PostgreSQL): each one lacks its mapping.
     azure_only = {admin: labels[admin], "ana@contoso.com": labels["ana@contoso.com"]}
     unlabelled = build_report(
-        model, dataclasses.replace(snapshot, labels=azure_only), stack="a", connection=""
+        model, msgspec.structs.replace(snapshot, labels=azure_only), stack="a", connection=""
     )
     assert {(f.category, f.kind, f.role) for f in unlabelled.findings} == {
         ("missing", "label", p.name) for p in server.declared.access.principals
@@ -647,7 +646,7 @@ def test_on_azure_labels_admins_and_synced_members_are_understood(server: Server
     # A synced member is expected in its group, and nowhere else.
     server.run(f"GRANT azure_pg_admin TO {q('ana@contoso.com')}", None)
     escalated = build_report(
-        model, dataclasses.replace(server.snapshot(), labels=labels), stack="a", connection=""
+        model, msgspec.structs.replace(server.snapshot(), labels=labels), stack="a", connection=""
     )
     assert [(f.category, f.kind, f.role, f.privilege) for f in escalated.findings] == [
         ("dangerous", "membership", "ana@contoso.com", "MEMBER OF azure_pg_admin")
@@ -659,7 +658,7 @@ def test_on_azure_labels_admins_and_synced_members_are_understood(server: Server
         WRITER: labels[WRITER] + ",admin",
     }
     report = build_report(
-        model, dataclasses.replace(snapshot, labels=tampered), stack="a", connection=""
+        model, msgspec.structs.replace(snapshot, labels=tampered), stack="a", connection=""
     )
     assert {(f.category, f.kind, f.role) for f in report.findings} == {
         ("extra", "label", READER),

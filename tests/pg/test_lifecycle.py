@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import pytest
 from psycopg import errors, sql
 
@@ -527,7 +528,7 @@ def audit_model(declared: Declared) -> AuditModel:
         for r in declared.resources
         if r.type == SECURITY_LABEL
     }
-    return dataclasses.replace(model, object_ids={**oids, **model.object_ids})
+    return msgspec.structs.replace(model, object_ids={**oids, **model.object_ids})
 
 
 @pytest.mark.parametrize("skip_reassign_owned", [True, False], ids=["skip", "provider-default"])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Final, Literal
+
+import msgspec
 
 from ..identifiers import GITHUB_ISSUER, TOKEN_EXCHANGE_AUDIENCE
 from ..profiles import Profile
@@ -35,8 +36,7 @@ PrincipalKind = Literal["group", "application", "user", "existingGroup", "servic
 CREATED_KINDS: Final[frozenset[str]] = frozenset({"group", "application"})
 
 
-@dataclass(frozen=True)
-class FirewallRule:
+class FirewallRule(msgspec.Struct, frozen=True):
     """A public-access firewall rule (only with `network.publicAccess: Enabled`)."""
 
     name: str
@@ -44,8 +44,7 @@ class FirewallRule:
     end_ip: str
 
 
-@dataclass(frozen=True)
-class NetworkConfig:
+class NetworkConfig(msgspec.Struct, frozen=True):
     """Server networking. Public access is off unless explicitly enabled."""
 
     public_access: bool = False
@@ -56,8 +55,7 @@ class NetworkConfig:
     private_dns_zone_id: str | None = None
 
 
-@dataclass(frozen=True)
-class ServerConfig:
+class ServerConfig(msgspec.Struct, frozen=True):
     """The Flexible Server."""
 
     name: str
@@ -69,14 +67,13 @@ class ServerConfig:
     sku_tier: str = "Burstable"
     storage_gb: int = 32
     backup_retention_days: int = 7
-    network: NetworkConfig = field(default_factory=NetworkConfig)
+    network: NetworkConfig = msgspec.field(default_factory=NetworkConfig)
     tls_min_version: str = "TLSv1.2"
     group_sync: bool = False
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class AdminGroupConfig:
+class AdminGroupConfig(msgspec.Struct, frozen=True):
     """The Entra group that is the server's Entra admin (created by the stack)."""
 
     display_name: str
@@ -84,8 +81,7 @@ class AdminGroupConfig:
     members: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class FederatedCredential:
+class FederatedCredential(msgspec.Struct, frozen=True):
     """An OIDC federated identity credential: the only way identities here authenticate."""
 
     name: str
@@ -94,8 +90,7 @@ class FederatedCredential:
     audiences: tuple[str, ...] = (TOKEN_EXCHANGE_AUDIENCE,)
 
 
-@dataclass(frozen=True)
-class PipelineConfig:
+class PipelineConfig(msgspec.Struct, frozen=True):
     """The identity that runs `pulumi up`: a member of the admin group."""
 
     display_name: str
@@ -111,8 +106,7 @@ class PipelineConfig:
         )
 
 
-@dataclass(frozen=True)
-class CatalogConfig:
+class CatalogConfig(msgspec.Struct, frozen=True):
     """The access-catalog app registration: its app roles are the profiles.
 
     Attributes:
@@ -126,8 +120,7 @@ class CatalogConfig:
     assign_roles: bool = True
 
 
-@dataclass(frozen=True)
-class DatabaseConfig:
+class DatabaseConfig(msgspec.Struct, frozen=True):
     """A managed database, its schemas and its NOLOGIN owner role."""
 
     name: str
@@ -135,8 +128,7 @@ class DatabaseConfig:
     owner_role: str
 
 
-@dataclass(frozen=True)
-class GrantConfig:
+class GrantConfig(msgspec.Struct, frozen=True):
     """A profile granted to a principal on some schemas of a database."""
 
     database: str
@@ -144,8 +136,7 @@ class GrantConfig:
     profile: str
 
 
-@dataclass(frozen=True)
-class PrincipalConfig:
+class PrincipalConfig(msgspec.Struct, frozen=True):
     """An Entra principal that gets a LOGIN role.
 
     Attributes:
@@ -183,8 +174,7 @@ class PrincipalConfig:
         return "service"
 
 
-@dataclass(frozen=True)
-class LocalConfig:
+class LocalConfig(msgspec.Struct, frozen=True):
     """Connection to a local PostgreSQL for the `local` target (password from PGPASSWORD)."""
 
     host: str = "localhost"
@@ -194,8 +184,7 @@ class LocalConfig:
     sslmode: str = "disable"
 
 
-@dataclass(frozen=True)
-class StackConfig:
+class StackConfig(msgspec.Struct, frozen=True):
     """The whole validated stack config."""
 
     target: Target
@@ -235,8 +224,7 @@ class StackConfig:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
-class AccessSpec:
+class AccessSpec(msgspec.Struct, frozen=True):
     """The database-access part of the model, as a reusable component receives it."""
 
     databases: tuple[DatabaseConfig, ...]
