@@ -19,12 +19,13 @@ function EXECUTE, and, on Azure, a `pgaadauth` label per principal. `compare` re
   (an offboarding leftover: its Entra principal can keep logging in).
 
 Findings on objects are grouped by role, privilege, object type and schema
-(compare_privileges.py). Scope: inside the managed databases and schemas every grantee is
-checked; elsewhere only what the model's own roles hold (the model says they hold nothing
-there). Built-in roles (`pg_*`, `azure_*`, `azuresu`, `replication`, `localadmin`,
-`postgres`, the bootstrap superuser, the connected user, the admin group) are never
-reported as drift. With `server.groupSync`, LOGIN roles Azure creates for members of a
-model group (labelled `type=user`, members of that group's role) are recognised too.
+(compare_objects.py; databases and schemas: compare_privileges.py). Scope: inside the
+managed databases and schemas every grantee is checked; elsewhere only what the model's
+own roles hold (the model says they hold nothing there). Built-in roles (`pg_*`,
+`azure_*`, `azuresu`, `replication`, `localadmin`, `postgres`, the bootstrap superuser,
+the connected user, the admin group) are never reported as drift. With
+`server.groupSync`, LOGIN roles Azure creates for members of a model group (labelled
+`type=user`, members of that group's role) are recognised too.
 
 Every finding carries the SQL that would fix it, composed with psycopg's `sql` module.
 """
@@ -33,7 +34,8 @@ from __future__ import annotations
 
 from .compare_context import Context
 from .compare_defaults import check_default_acls
-from .compare_privileges import check_columns, check_database_acls, check_objects, check_schemas
+from .compare_objects import check_columns, check_objects
+from .compare_privileges import check_database_acls, check_schemas
 from .compare_roles import check_memberships, check_roles
 from .findings import Finding
 from .model import AZURE_ROLES, AuditModel, EntraLabel, parse_entra_label

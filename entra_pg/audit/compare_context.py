@@ -1,6 +1,6 @@
 """The comparison's shared state: the model indexed for look-ups, who is built in, and
 the list findings are added to. The checks (compare_roles.py, compare_privileges.py,
-compare_defaults.py) read it; compare.py runs them."""
+compare_objects.py, compare_defaults.py) read it; compare.py runs them."""
 
 from __future__ import annotations
 

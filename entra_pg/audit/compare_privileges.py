@@ -1,67 +1,46 @@
-"""Privileges on databases, schemas, objects and columns, and who owns the objects.
+"""Privileges on databases and schemas, and the pieces every privilege check shares.
 
-Objects arrive grouped per (schema, object type, grantee, privilege) (rows.py). A finding
-covers one group, or several groups of the same grantee whose objects are the same (then
-its privileges are listed together). Its fix names the objects one by one when there is
-one or a few, and is one schema-wide statement (`... ON ALL TABLES IN SCHEMA ...`) when
-every object of the type is affected or there are too many to list. A schema-wide fix is
-exact because the model grants per (schema, object type): a privilege beyond the model on
-one table of a schema is beyond it on all of them, and a missing one is missing on all.
+A database or a schema is one object: its ACL is compared entry by entry with what the
+model grants (`check_database_acls`, `check_schemas`). `who`, `statement` and
+`report_owner` word and fix the findings of compare_objects.py too, where objects and
+columns arrive grouped.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Final
 
+import msgspec
 from psycopg import sql
 
 from entra_pg.model import PUBLIC
-from entra_pg.textsafe import sql_literal
 
 from .compare_context import Context
-from .findings import Category, FixStatement
+from .findings import FixStatement
 from .rows import (
     AclEntry,
     DatabaseSnapshot,
-    ObjectRef,
-    ObjectSet,
-    PrivilegeGroup,
-    PrivilegeTarget,
 )
 from .sqltext import (
-    all_in_schema,
     grantee_sql,
     ident,
-    object_sql,
-    plural,
     privilege_text,
     privileges_sql,
     render,
     show,
-    shown_object,
 )
 
-__all__ = ["check_columns", "check_database_acls", "check_objects", "check_schemas"]
-
-_ALTER_KEYWORD: Final = {
-    "table": "TABLE",
-    "partitioned table": "TABLE",
-    "view": "VIEW",
-    "materialized view": "MATERIALIZED VIEW",
-    "foreign table": "FOREIGN TABLE",
-    "sequence": "SEQUENCE",
-    "function": "FUNCTION",
-    "window function": "FUNCTION",
-    "aggregate": "AGGREGATE",
-    "procedure": "PROCEDURE",
-}
+__all__ = [
+    "check_database_acls",
+    "check_schemas",
+    "report_owner",
+    "statement",
+    "who",
+]
 
 
-@dataclass(frozen=True)
-class _Target:
+class _Target(msgspec.Struct, frozen=True):
     """A single object a privilege is on: how to show it and name it in GRANT/REVOKE."""
 
     shown: str  # `schema sales`
@@ -69,11 +48,11 @@ class _Target:
     database: str | None  # where GRANT/REVOKE runs (None: cluster-wide, e.g. a database)
 
 
-def _who(grantee: str) -> str:
+def who(grantee: str) -> str:
     return "PUBLIC (every role, present and future)" if grantee == PUBLIC else show(grantee)
 
 
-def _statement(
+def statement(
     action: str,
     privileges: Sequence[str],
     on: sql.Composable,
@@ -141,7 +120,7 @@ def _acl(
                 f"{show(grantee)} holds {privileges} on {target.shown} WITH GRANT OPTION: it "
                 "can grant it to any role (the model grants it without)",
                 [
-                    _statement(
+                    statement(
                         "revoke-option", sorted(options), target.sql, grantee, target.database
                     )
                 ],
@@ -172,9 +151,9 @@ def _extra(
         target.shown,
         text + option,
         target.database,
-        f"{_who(grantee)} holds {text} on {target.shown}{option} beyond the model",
+        f"{who(grantee)} holds {text} on {target.shown}{option} beyond the model",
         [
-            _statement(
+            statement(
                 "revoke-cascade" if grantable else "revoke",
                 privileges,
                 target.sql,
@@ -196,11 +175,11 @@ def _missing(ctx: Context, target: _Target, missing: Mapping[str, set[str]]) -> 
             text,
             target.database,
             f"{show(grantee)} lacks {text} on {target.shown}",
-            [_statement("grant", sorted(missing[grantee]), target.sql, grantee, target.database)],
+            [statement("grant", sorted(missing[grantee]), target.sql, grantee, target.database)],
         )
 
 
-def _owner(
+def report_owner(
     ctx: Context,
     shown: str,
     owner: str,
@@ -266,7 +245,7 @@ def check_database_acls(ctx: Context) -> None:
             fix = sql.SQL("ALTER DATABASE {} OWNER TO {};").format(
                 ident(row.name), ident(db.owner_role)
             )
-            _owner(
+            report_owner(
                 ctx, target.shown, row.owner, db.owner_role, [FixStatement(None, render(fix))], None
             )
         missing = _acl(ctx, target, row.owner, row.acl, ctx.db_grants[row.name], managed=True)
@@ -317,7 +296,7 @@ def check_schemas(ctx: Context, detail: DatabaseSnapshot) -> None:
             continue
         if row.owner != owner_role:
             fix = sql.SQL("ALTER SCHEMA {} OWNER TO {};").format(ident(row.name), ident(owner_role))
-            _owner(
+            report_owner(
                 ctx,
                 target(row.name).shown,
                 row.owner,
@@ -334,291 +313,3 @@ def check_schemas(ctx: Context, detail: DatabaseSnapshot) -> None:
             managed=True,
         )
         _missing(ctx, target(row.name), missing)
-
-
-# --------------------------------------------------------------------------- object groups
-
-
-@dataclass
-class _Group:
-    """Groups of one grantee, schema and type that one finding covers."""
-
-    schema: str
-    target: PrivilegeTarget
-    grantee: str
-    privileges: list[str]
-    objects: ObjectSet
-
-
-def _same_objects(a: ObjectSet, b: ObjectSet, total: int | None) -> bool:
-    """Two groups cover the same objects (provably: all of them, or both listed in full)."""
-    if a.count != b.count:
-        return False
-    if total is not None and a.count == total:
-        return True
-    return a.complete and b.complete and a.sample == b.sample
-
-
-def _merged(
-    groups: Sequence[PrivilegeGroup], totals: Mapping[tuple[str, PrivilegeTarget], ObjectSet]
-) -> list[_Group]:
-    out: list[_Group] = []
-    for g in groups:
-        total = totals.get((g.schema, g.target))
-        for existing in out:
-            if (existing.schema, existing.target, existing.grantee) == (
-                g.schema,
-                g.target,
-                g.grantee,
-            ) and _same_objects(existing.objects, g.objects, total.count if total else None):
-                existing.privileges.append(g.privilege)
-                break
-        else:
-            out.append(_Group(g.schema, g.target, g.grantee, [g.privilege], g.objects))
-    return out
-
-
-def _describe(
-    schema: str, target: PrivilegeTarget, objects: ObjectSet, total: ObjectSet | None
-) -> tuple[str, tuple[str, ...]]:
-    """How a group is shown, and the objects listed with it."""
-    if objects.count == 1 and objects.sample:
-        return shown_object(objects.sample[0]), ()
-    listed = tuple(shown_object(ref) for ref in objects.sample)
-    where = f"{plural(target)} in schema {show(schema)}"
-    if total is not None and objects.count == total.count:
-        return f"all {objects.count} {where}", listed
-    if total is not None:
-        return f"{objects.count} of {total.count} {where}", listed
-    return f"{objects.count} {where}", listed
-
-
-def _group_on(
-    group: _Group, total: ObjectSet | None, *, every_object_fix: bool
-) -> list[sql.Composable]:
-    """What a group's fix statement(s) act on: each object, or the whole schema."""
-    objects = group.objects
-    all_affected = total is not None and objects.count == total.count
-    per_object = objects.count == 1 or (every_object_fix and objects.complete and not all_affected)
-    if per_object and objects.sample:
-        return [object_sql(ref) for ref in objects.sample]
-    procedures = objects.procedures or bool(total and total.procedures)
-    return [all_in_schema(group.target, group.schema, procedures)]
-
-
-def check_objects(ctx: Context, detail: DatabaseSnapshot) -> None:
-    """Object owners, privileges beyond the model (and grant options) and missing ones."""
-    database = detail.name
-    owner_role = ctx.owner_of[database]
-    managed = set(ctx.managed[database])
-    totals = {(t.schema, t.target): t.objects for t in detail.totals}
-
-    for owned in detail.owners:
-        if owned.owner == owner_role:
-            continue
-        shown, listed = _describe(
-            owned.schema, owned.target, owned.objects, totals.get((owned.schema, owned.target))
-        )
-        fix = [
-            FixStatement(
-                database,
-                render(
-                    sql.SQL("ALTER {} {} OWNER TO {};").format(
-                        sql.SQL(_ALTER_KEYWORD.get(ref.kind, "TABLE")),
-                        _bare(ref),
-                        ident(owner_role),
-                    )
-                ),
-            )
-            for ref in owned.objects.sample
-        ]
-        if not owned.objects.complete:
-            # Too many to list: one loop over exactly those objects, on the server.
-            fix = [
-                FixStatement(
-                    database, _owner_loop(owned.target, owned.schema, owned.owner, owner_role)
-                )
-            ]
-        _owner(ctx, shown, owned.owner, owner_role, fix, database, owned.objects.count, listed)
-
-    extra: list[PrivilegeGroup] = []
-    options: list[PrivilegeGroup] = []
-    for g in detail.held:
-        is_managed = g.schema in managed
-        if not ctx.in_scope(g.grantee, is_managed):
-            continue
-        allowed = ctx.object_grants[(database, g.schema, g.target)].get(g.grantee, set())
-        if not is_managed or g.privilege not in allowed:
-            extra.append(g)
-        elif g.grantable:
-            options.append(g)
-    for grantable in (False, True):
-        for group in _merged([g for g in extra if g.grantable == grantable], totals):
-            _object_finding(ctx, database, group, totals, "extra", grantable=grantable)
-    for group in _merged(options, totals):
-        _object_finding(ctx, database, group, totals, "grant-option", grantable=True)
-    lacking = [g for g in detail.lacking if g.schema in managed]
-    for group in _merged(lacking, totals):
-        _object_finding(ctx, database, group, totals, "missing", grantable=False)
-
-
-_OWNED_RELATIONS: Final = (
-    "SELECT c.oid::regclass::text AS obj, CASE c.relkind WHEN 'v' THEN 'VIEW' "
-    "WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' "
-    "WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS keyword FROM pg_class c "
-    "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = {schema}) "
-    "AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = {owner}) "
-    "AND c.relkind IN ({kinds}) "
-    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
-    "AND d.objid = c.oid AND (d.deptype = 'e' OR (d.refclassid = 'pg_class'::regclass "
-    "AND d.deptype IN ('a', 'i'))))"
-)
-_OWNED_ROUTINES: Final = (
-    "SELECT p.oid::regprocedure::text AS obj, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' "
-    "WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END AS keyword FROM pg_proc p "
-    "WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = {schema}) "
-    "AND p.proowner = (SELECT oid FROM pg_roles WHERE rolname = {owner}) "
-    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass "
-    "AND d.objid = p.oid AND d.deptype = 'e')"
-)
-
-
-def _owner_loop(target: PrivilegeTarget, schema: str, owner: str, owner_role: str) -> str:
-    """One `DO` block giving every object of a type in a schema owned by `owner` to the
-    owner role: the same objects the audit counted (extension members and column-owned
-    sequences left out), named by the server itself (`regclass`, `regprocedure`).
-
-    The names are literals inside the block (visible quoting); the dollar-quote tag is
-    chosen so that no name can end the block."""
-    if target == "function":
-        query = sql.SQL(_OWNED_ROUTINES).format(
-            schema=sql_literal(schema), owner=sql_literal(owner)
-        )
-    else:
-        kinds = "'S'" if target == "sequence" else "'r', 'p', 'v', 'm', 'f'"
-        query = sql.SQL(_OWNED_RELATIONS).format(
-            schema=sql_literal(schema), owner=sql_literal(owner), kinds=sql.SQL(kinds)
-        )
-    body = render(
-        sql.SQL(
-            "DECLARE r record; BEGIN FOR r IN {} LOOP "
-            "EXECUTE format('ALTER %s %s OWNER TO %I', r.keyword, r.obj, {}); END LOOP; END"
-        ).format(query, sql_literal(owner_role))
-    )
-    tag, n = "$fix$", 0
-    while tag in body:
-        n += 1
-        tag = f"$fix{n}$"
-    return f"DO {tag} {body} {tag};"
-
-
-def _bare(ref: ObjectRef) -> sql.Composable:
-    """An object's name for ALTER ... OWNER (the keyword comes from its kind)."""
-    if ref.target == "function":
-        arguments = sql.SQL(", ").join(ident(s, t) for s, t in ref.argument_types)
-        return sql.SQL("{}({})").format(ident(ref.schema, ref.name), arguments)
-    return ident(ref.schema, ref.name)
-
-
-def _object_finding(
-    ctx: Context,
-    database: str,
-    group: _Group,
-    totals: Mapping[tuple[str, PrivilegeTarget], ObjectSet],
-    what: str,
-    *,
-    grantable: bool,
-) -> None:
-    total = totals.get((group.schema, group.target))
-    shown, listed = _describe(group.schema, group.target, group.objects, total)
-    text = privilege_text(group.privileges)
-    grantee = group.grantee
-    category: Category
-    if what == "missing":
-        category, kind, verb = "missing", "privilege", "grant"
-        privilege = text
-        message = f"{show(grantee)} lacks {text} on {shown}"
-    elif what == "grant-option":
-        category, kind, verb = "extra", "grant-option", "revoke-option"
-        privilege = f"GRANT OPTION FOR {text}"
-        message = (
-            f"{show(grantee)} holds {text} on {shown} WITH GRANT OPTION: it can grant it to "
-            "any role (the model grants it without)"
-        )
-    else:
-        category = "dangerous" if grantee == PUBLIC else "extra"
-        kind, verb = "privilege", "revoke-cascade" if grantable else "revoke"
-        option = " WITH GRANT OPTION" if grantable else ""
-        privilege = text + option
-        message = f"{_who(grantee)} holds {text}{option} on {shown} beyond the model"
-    targets = _group_on(group, total, every_object_fix=what != "missing")
-    fix = [_statement(verb, group.privileges, on, grantee, database) for on in targets]
-    ctx.add(
-        category,
-        kind,
-        grantee,
-        shown,
-        privilege,
-        database,
-        message,
-        fix,
-        count=group.objects.count,
-        objects=listed,
-    )
-
-
-def check_columns(ctx: Context, detail: DatabaseSnapshot) -> None:
-    """Column privileges (`GRANT UPDATE (col) ON t`): the model grants none, so any held
-    by a role in scope beyond its table-level privileges is extra."""
-    database = detail.name
-    managed = set(ctx.managed.get(database, ()))
-    for g in detail.columns:
-        is_managed = g.schema in managed
-        if not ctx.in_scope(g.grantee, is_managed):
-            continue
-        allowed = ctx.object_grants[(database, g.schema, "table")].get(g.grantee, set())
-        if is_managed and g.privilege in allowed:
-            continue  # also held on the whole table, as the model says: nothing beyond it
-        option = " WITH GRANT OPTION" if g.grantable else ""
-        verb = "revoke-cascade" if g.grantable else "revoke"
-        complete = len(g.sample) >= g.tables
-        if g.tables == 1 and g.sample:
-            ref, columns = g.sample[0]
-            shown = f"columns {', '.join(show(c) for c in columns)} of {shown_object(ref)}"
-            listed: tuple[str, ...] = ()
-        else:
-            shown = f"{g.columns} columns of {g.tables} tables in schema {show(g.schema)}"
-            listed = tuple(
-                f"{shown_object(ref)} ({', '.join(show(c) for c in cols)})"
-                for ref, cols in g.sample
-            )
-        if complete and g.sample:
-            fix = [
-                _statement(verb, [g.privilege], object_sql(ref), g.grantee, database, cols)
-                for ref, cols in g.sample
-            ]
-        else:
-            # Revoking a table-level privilege revokes it on every column too, and the
-            # model grants this privilege to this role on no table of the schema.
-            fix = [
-                _statement(
-                    verb,
-                    [g.privilege],
-                    all_in_schema("table", g.schema, False),
-                    g.grantee,
-                    database,
-                )
-            ]
-        ctx.add(
-            "dangerous" if g.grantee == PUBLIC else "extra",
-            "column-privilege",
-            g.grantee,
-            shown,
-            f"{g.privilege} (columns){option}",
-            database,
-            f"{_who(g.grantee)} holds {g.privilege} on {shown}{option} (column-level grant) "
-            "beyond the model",
-            fix,
-            count=g.columns,
-            objects=listed,
-        )

@@ -5,13 +5,13 @@ bounds from here, and `entra_pg.model.schema` turns the same declarations into t
 Schema editors use and the types `Pulumi.yaml` declares. To add a key to a section, add a
 `Field` to its `Section` below and read it in the section's reader: the JSON Schema, the
 Pulumi.yaml declarations and the unknown-key check follow (the README table is by hand).
+The kinds of value and what a key and a section are (`Text`, `Field`, `Section`, ...) are
+in kinds.py, re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from ..identifiers import GITHUB_ISSUER
 from ..limits import (
@@ -33,6 +33,7 @@ from ..trail import (
     PGAUDIT_CLASSES,
     WORKSPACE_NAME,
 )
+from .kinds import Boolean, Choice, Field, Integer, ListOf, MapOf, Obj, Section, Text, Type
 
 __all__ = [
     "ACCESS_PRINCIPAL",
@@ -68,117 +69,6 @@ __all__ = [
     "Text",
     "Type",
 ]
-
-
-@dataclass(frozen=True)
-class Text:
-    """A non-empty string; `pattern` (a full-match regex) and `max_length` when given."""
-
-    pattern: str | None = None
-    max_length: int | None = None
-
-
-@dataclass(frozen=True)
-class Integer:
-    """A whole number from `lo` to `hi` (a YAML number, or text of ASCII digits only)."""
-
-    lo: int
-    hi: int
-
-
-@dataclass(frozen=True)
-class Boolean:
-    """true or false (only those two words, as Pulumi's YAML 1.2 reader has it)."""
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One of `values`; `numeric` also accepts a YAML number written for one (`16`)."""
-
-    values: tuple[str, ...]
-    numeric: bool = False
-    case_insensitive: bool = False
-
-
-@dataclass(frozen=True)
-class ListOf:
-    """A list of `item`, at most `max_items` long (checked before any item is read)."""
-
-    item: Type
-    max_items: int
-
-
-@dataclass(frozen=True)
-class MapOf:
-    """A mapping of user-chosen names (full-matching `key_pattern`) to `value`."""
-
-    value: Type
-    max_items: int
-    key_pattern: str | None = None
-
-
-@dataclass(frozen=True)
-class Obj:
-    """A mapping with the keys of `section`."""
-
-    section: Section
-
-
-Type = Text | Integer | Boolean | Choice | ListOf | MapOf | Obj
-
-
-@dataclass(frozen=True)
-class Field:
-    """One key of a section.
-
-    Attributes:
-        key: the key as written in YAML (camelCase).
-        type: what its value must be.
-        doc: one sentence for the JSON Schema, Pulumi.yaml and the README.
-        required: the key must be present.
-        default: the value when absent (None: no default, or one the reader derives).
-    """
-
-    key: str
-    type: Type
-    doc: str
-    required: bool = False
-    default: Any = None
-
-
-@dataclass(frozen=True)
-class Section:
-    """A mapping of known keys.
-
-    Attributes:
-        title: a short name (the JSON Schema definition name).
-        doc: what the section is.
-        fields: its keys, in the order documentation lists them.
-        discriminator: a key whose value chooses which keys are allowed (`kind`).
-        variants: discriminator value -> the keys allowed with it.
-    """
-
-    title: str
-    doc: str
-    fields: tuple[Field, ...]
-    discriminator: str | None = None
-    variants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def keys(self, variant: str | None = None) -> tuple[str, ...]:
-        """The keys allowed (for one variant when the section has them)."""
-        if variant is not None and variant in self.variants:
-            return self.variants[variant]
-        return tuple(f.key for f in self.fields)
-
-    def required(self) -> tuple[str, ...]:
-        """The keys that must be present."""
-        return tuple(f.key for f in self.fields if f.required)
-
-    def __getitem__(self, key: str) -> Field:
-        for item in self.fields:
-            if item.key == key:
-                return item
-        raise KeyError(key)
 
 
 _NAME: Final = Text()
