@@ -6,8 +6,9 @@ category missing, extra, dangerous or orphan, with the SQL that would fix it (pr
 review, never run).
 
 Layers, each usable on its own:
-- `read_catalog(connector, databases) -> CatalogSnapshot` (catalog.py, queries.py, rows.py):
-  the server side, aggregated per schema on the server so memory follows roles and schemas;
+- `read_catalog(connector, databases) -> CatalogSnapshot` (catalog.py, queries.py, rows.py,
+  sessions.py): the server side, aggregated per schema on the server so memory follows
+  roles and schemas;
 - `compare(AuditModel, CatalogSnapshot) -> list[Finding]` (compare*.py): pure, findings
   grouped by role, privilege, object type and schema, fixes composed in sqltext.py;
 - `load_acknowledgements(path)` (accept.py): intended findings, each with a reason, that
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
         load_acknowledgements,
         parse_acknowledgements,
     )
-    from .catalog import Connector, ReadOnlySession, read_catalog
+    from .catalog import read_catalog
     from .compare import compare
     from .connect import (
         ENTRA_SCOPE,
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
         SchemaRow,
         SchemaTotal,
     )
+    from .sessions import Connector, ReadOnlySession
 
 # Each name and its module: loaded on first use (entra_pg/lazyexports.py).
 _EXPORTS: dict[str, str] = {
@@ -74,8 +76,8 @@ _EXPORTS: dict[str, str] = {
     "apply_acknowledgements": ".accept",
     "load_acknowledgements": ".accept",
     "parse_acknowledgements": ".accept",
-    "Connector": ".catalog",
-    "ReadOnlySession": ".catalog",
+    "Connector": ".sessions",
+    "ReadOnlySession": ".sessions",
     "read_catalog": ".catalog",
     "compare": ".compare",
     "ENTRA_SCOPE": ".connect",

@@ -10,8 +10,10 @@ Contract:
 - Bounded memory: objects and columns are aggregated on the server per (schema, object
   type, grantee, privilege) with a count and a sample of `SAMPLE_SIZE` names (rows.py), so
   what the client holds grows with roles and schemas, never with tables.
-- Cluster-wide: roles and their attributes (`pg_roles`), memberships (`pg_auth_members`),
-  `pgaadauth` security labels on roles (`pg_shseclabel`), databases with owner and ACL.
+- Cluster-wide: databases with owner and ACL, roles and their attributes (`pg_roles`),
+  memberships (`pg_auth_members`), `pgaadauth` security labels on roles (`pg_shseclabel`).
+  The databases come first: `read_cluster` can name them while it reads the rest, and the
+  audit then reads the databases (other sessions) beside it.
 - Per database: non-system schemas with owner and ACL; the tables, views, sequences and
   routines of the managed schemas, and those of other schemas that carry an explicit ACL;
   column privileges of every non-system schema; all default ACLs (`pg_default_acl`).
@@ -24,10 +26,9 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, Protocol, cast
+from typing import Any, Final, cast
 
 import psycopg
-from psycopg import IsolationLevel
 
 from . import queries
 from .rows import (
@@ -49,23 +50,27 @@ from .rows import (
     SchemaRow,
     SchemaTotal,
 )
+from .sessions import Connector, ReadOnlySession, open_session
 
 __all__ = [
     "CLUSTER_QUERIES",
     "DATABASE_QUERIES",
     "ClusterRead",
     "Connector",
+    "DatabasesRead",
     "ExpectedGrant",
     "ReadOnlySession",
     "read_catalog",
     "read_cluster",
     "read_database",
+    "read_databases",
+    "snapshot",
 ]
 
 #: Database name -> the grants to look for in it (`read_database`).
 ExpectedGrants = Mapping[str, Sequence[ExpectedGrant]]
 
-#: Queries the cluster-wide read runs (session, roles, memberships, labels, databases).
+#: Queries the cluster-wide read runs (session, databases, roles, memberships, labels).
 CLUSTER_QUERIES: Final = 5
 #: Queries each database read runs (session, schemas, objects, columns, default ACLs).
 DATABASE_QUERIES: Final = 5
@@ -77,66 +82,6 @@ _DEFAULT_ACL_TYPES: Final = {
     "T": "type",
     "n": "schema",
 }
-
-
-class Connector(Protocol):
-    """Opens sessions to the server being audited.
-
-    `connect(None)` opens the connector's default (maintenance) database, `connect(name)`
-    the named one. Implementations never log or return the password or token.
-    """
-
-    def connect(self, dbname: str | None) -> psycopg.Connection[tuple[Any, ...]]:
-        """A new connection (autocommit off); the caller closes it."""
-        ...
-
-
-class ReadOnlySession:
-    """A connection made read-only for the audit; counts the queries run through it.
-
-    The session default is read-only (`default_transaction_read_only = on`) and every
-    transaction is `READ ONLY, REPEATABLE READ` (one consistent view of the catalogs), so
-    even a statement sent by mistake could not write. `close()` rolls back and closes.
-    """
-
-    def __init__(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
-        self.conn = conn
-        self.queries = 0
-        conn.autocommit = True
-        # One round trip (a simple query of three statements, no parameters): on a server
-        # across a network each costs as much as a catalog query. The objects are
-        # aggregated on the server: work_mem lets its sorts (a few bytes per ACL entry)
-        # stay in memory instead of spilling to disk; it is allocated only as needed.
-        conn.execute(
-            "SET default_transaction_read_only = on; SET statement_timeout = '300s'; "
-            "SET work_mem = '256MB'"
-        )
-        conn.autocommit = False
-        conn.read_only = True
-        conn.isolation_level = IsolationLevel.REPEATABLE_READ
-
-    def rows(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Any]:
-        """Run one catalog query and return its rows."""
-        self.queries += 1
-        # The statements are the fixed literals of queries.py, never composed at run time.
-        query = cast("Any", statement)
-        return self.conn.execute(query, params).fetchall()
-
-    def close(self) -> None:
-        """Roll the read-only transaction back (there is nothing to keep) and close."""
-        try:
-            self.conn.rollback()
-        finally:
-            self.conn.close()
-
-
-def _open(connector: Connector, dbname: str | None) -> ReadOnlySession:
-    conn = connector.connect(dbname)
-    try:
-        return ReadOnlySession(conn)
-    except BaseException:
-        conn.close()
-        raise
 
 
 def _grouped(
@@ -263,8 +208,16 @@ def _session_facts(s: ReadOnlySession) -> tuple[str, int, bool, str]:
     return str(user), int(version), read_only == "on", str(bootstrap or "")
 
 
-def _read_cluster(session: ReadOnlySession) -> dict[str, Any]:
+def _read_cluster(
+    session: ReadOnlySession, on_databases: Callable[[frozenset[str]], None] | None
+) -> dict[str, Any]:
     user, version, read_only, bootstrap = _session_facts(session)
+    databases = tuple(
+        DatabaseRow(name, owner, acl)
+        for (name, owner), acl in _grouped(session.rows(queries.DATABASES_SQL), 2).items()
+    )
+    if on_databases is not None:
+        on_databases(frozenset(row.name for row in databases))
     roles = tuple(
         RoleRow(
             name=r[0],
@@ -284,10 +237,6 @@ def _read_cluster(session: ReadOnlySession) -> dict[str, Any]:
         for m, r, admin, inherit in session.rows(queries.MEMBERS_SQL)
     )
     labels = {str(role): str(label) for role, label in session.rows(queries.LABELS_SQL)}
-    databases = tuple(
-        DatabaseRow(name, owner, acl)
-        for (name, owner), acl in _grouped(session.rows(queries.DATABASES_SQL), 2).items()
-    )
     return {
         "session_user": user,
         "bootstrap_superuser": bootstrap,
@@ -308,18 +257,84 @@ class ClusterRead:
         self.queries = queries
 
 
-def read_cluster(connector: Connector) -> ClusterRead:
+def read_cluster(
+    connector: Connector, on_databases: Callable[[frozenset[str]], None] | None = None
+) -> ClusterRead:
     """Read the cluster-wide catalogs (one session of `CLUSTER_QUERIES` queries): what
     `read_catalog` reads first, needing nothing of the model.
+
+    `on_databases` is called with the names of the cluster's databases as soon as they are
+    read, before the roles and memberships (in the same session and transaction).
 
     Raises:
         psycopg.Error: the connection or a query failed (the caller reports it).
     """
-    session = _open(connector, None)
+    session = open_session(connector, None)
     try:
-        return ClusterRead(_read_cluster(session), session.queries)
+        return ClusterRead(_read_cluster(session, on_databases), session.queries)
     finally:
         session.close()
+
+
+class DatabasesRead:
+    """The per-database half of a snapshot (`read_databases`).
+
+    Attributes:
+        details: per database read, its schemas, object groups and default ACLs.
+        queries: how many queries the reads ran.
+        read_only: every session reported `transaction_read_only = on`.
+    """
+
+    def __init__(self, details: dict[str, DatabaseSnapshot], queries: int, read_only: bool):
+        self.details = details
+        self.queries = queries
+        self.read_only = read_only
+
+
+def read_databases(
+    connector: Connector,
+    databases: Mapping[str, Sequence[str]],
+    *,
+    expected: ExpectedGrants | Callable[[], ExpectedGrants] | None = None,
+    on_database: Callable[[str, int, int], None] | None = None,
+) -> DatabasesRead:
+    """Read each database of `databases` (name -> managed schemas; each must exist), in
+    name order, one session of `DATABASE_QUERIES` queries each. `expected` and
+    `on_database` as for `read_catalog`.
+
+    Raises:
+        psycopg.Error: a connection or query failed (the caller reports it).
+    """
+    to_read = sorted(databases)
+    read_only = True
+    queries_run = 0
+    details: dict[str, DatabaseSnapshot] = {}
+    for number, name in enumerate(to_read, start=1):
+        if on_database is not None:
+            on_database(name, number, len(to_read))
+        session = open_session(connector, name)
+        try:
+            _, _, db_read_only, _ = _session_facts(session)
+            read_only = read_only and db_read_only
+            details[name] = read_database(
+                session, name, databases[name], functools.partial(_expected_in, expected, name)
+            )
+            queries_run += session.queries
+        finally:
+            session.close()
+    return DatabasesRead(details, queries_run, read_only)
+
+
+def snapshot(cluster: ClusterRead, read: DatabasesRead) -> CatalogSnapshot:
+    """The snapshot of a cluster read and the reads of its databases."""
+    facts = dict(cluster.facts)
+    read_only = bool(facts.pop("read_only")) and read.read_only
+    return CatalogSnapshot(
+        **facts,
+        details=read.details,
+        read_only=read_only,
+        queries=cluster.queries + read.queries,
+    )
 
 
 def read_catalog(
@@ -349,25 +364,7 @@ def read_catalog(
     """
     if cluster is None:
         cluster = read_cluster(connector)
-    facts = dict(cluster.facts)
-    queries_run = cluster.queries
-
-    existing = {row.name for row in facts["databases"]}
-    to_read = [name for name in sorted(databases) if name in existing]
-    read_only: bool = facts.pop("read_only")
-    details: dict[str, DatabaseSnapshot] = {}
-    for number, name in enumerate(to_read, start=1):
-        if on_database is not None:
-            on_database(name, number, len(to_read))
-        session = _open(connector, name)
-        try:
-            _, _, db_read_only, _ = _session_facts(session)
-            read_only = read_only and db_read_only
-            details[name] = read_database(
-                session, name, databases[name], functools.partial(_expected_in, expected, name)
-            )
-            queries_run += session.queries
-        finally:
-            session.close()
-
-    return CatalogSnapshot(**facts, details=details, read_only=read_only, queries=queries_run)
+    existing = {row.name for row in cluster.facts["databases"]}
+    present = {name: schemas for name, schemas in databases.items() if name in existing}
+    read = read_databases(connector, present, expected=expected, on_database=on_database)
+    return snapshot(cluster, read)

@@ -2,8 +2,9 @@
 
 Two things happen at once (forked.py): a child reads the `--accept` file and the stack and
 builds the audit's model, while this process imports the PostgreSQL driver, connects with
-`--dsn` and reads the cluster-wide catalogs, which need nothing of the model. Then the
-databases the model manages are read, compared and reported. With `--entra` the connection
+`--dsn` and reads the cluster-wide catalogs, which need nothing of the model; the databases
+the model manages are read beside them as soon as the child names them (reader.py). Then
+they are compared and reported. With `--entra` the connection
 needs the stack's server, so it waits for the model.
 
 Whatever runs where, the outcome is the one of doing it all in order: problems are reported
@@ -17,16 +18,15 @@ from __future__ import annotations
 import argparse
 import pickle
 import sys
-import threading
 import traceback
-from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from entra_pg.cli import PROG
 
 from .cli import EXIT_DRIFT, EXIT_ERROR, EXIT_OK
 from .forked import Forked, Post
+from .reader import CatalogReader, Progress
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,11 +34,8 @@ if TYPE_CHECKING:
     from .accept import Acknowledgement
     from .connect import DsnConnector, EntraConnector
     from .model import AuditModel
-    from .rows import CatalogSnapshot
 
 __all__ = ["AuditUsageError", "run"]
-
-T = TypeVar("T")
 
 
 class AuditUsageError(Exception):
@@ -169,20 +166,22 @@ def _run(args: argparse.Namespace, job: Forked[Prepared]) -> int:
     from .connect import ConnectionSetupError, DsnConnector, EntraConnector
 
     connector: DsnConnector | EntraConnector | None = None
-    progress = _Progress.for_stderr()
-    reader: _CatalogReader | None = None
+    progress = Progress.for_stderr()
+    reader: CatalogReader | None = None
     try:
         unreachable: Exception | None = None
         if args.dsn is not None:
             try:
                 connector = DsnConnector(args.dsn)
-                reader = _CatalogReader(connector, progress)
+                reader = CatalogReader(connector, progress)
             except ConnectionSetupError as exc:
                 unreachable = exc  # reported after any problem of the stack's (precedence)
         for kind, value in job.notes():
             if reader is not None:
                 (reader.read if kind == "databases" else reader.expect)(value)
             if kind == "expected":
+                if reader is not None:
+                    reader.wait_until_busy()
                 _load_reporting()
         prepared = job.result()
         for warning in prepared.warnings:
@@ -203,7 +202,7 @@ def _run(args: argparse.Namespace, job: Forked[Prepared]) -> int:
                 )
             server, admins = prepared.entra_target
             connector = EntraConnector.for_server(server, admins, verbose=bool(args.debug))
-            reader = _CatalogReader(connector, progress)
+            reader = CatalogReader(connector, progress)
         assert reader is not None  # noqa: S101 - made above for either connector
         reader.read(prepared.databases)  # no-ops for what the notes said already
         reader.expect(prepared.expected)
@@ -228,9 +227,10 @@ def _run(args: argparse.Namespace, job: Forked[Prepared]) -> int:
 
 def _load_reporting() -> None:
     """Import the comparison, the renderers and the model's classes (which unpickling the
-    model needs) while the child sends the model and the objects query runs: this process
-    would otherwise spend some 50 ms on them after both. Not earlier: the imports hold the
-    interpreter lock that the catalog thread's cluster read needs, 40 ms slower beside them.
+    model needs) while the child sends the model and the objects query runs (the caller
+    waits for it to be sent): this process would otherwise spend some 25 ms on them after
+    both. Not earlier: the imports hold the interpreter lock, which the catalog threads
+    need to open their sessions and read the cluster's rows.
     """
     from . import findings, model, render, report  # noqa: F401
 
@@ -239,7 +239,7 @@ def _report(
     args: argparse.Namespace,
     prepared: Prepared,
     connector: DsnConnector | EntraConnector,
-    reader: _CatalogReader,
+    reader: CatalogReader,
 ) -> int:
     """Compare what `reader` reads with the model, print; psycopg errors go to the caller.
 
@@ -281,128 +281,6 @@ def _report(
     if report.clean or not args.exit_code:
         return EXIT_OK
     return EXIT_DRIFT
-
-
-class _Background(Generic[T]):
-    """`fn()` in a thread, started at once; `result()` joins it and returns or raises."""
-
-    def __init__(self, fn: Callable[[], T]) -> None:
-        self._fn = fn
-        self._value: T | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="catalog", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._fn()
-        except BaseException as exc:  # re-raised by result(), in the caller's thread
-            self._error = exc
-
-    def discard(self) -> None:
-        """Wait for `fn` to end; its outcome is not needed."""
-        self._thread.join()
-
-    def result(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]
-
-
-class _CatalogReader:
-    """The catalogs, read in a thread: the cluster-wide ones at once, each database's once
-    `read` names the databases, its objects once `expect` says which grants to look for
-    (the stack reader's notes: the cluster read needs nothing of the model)."""
-
-    def __init__(self, connector: DsnConnector | EntraConnector, progress: _Progress) -> None:
-        self._connector = connector
-        self._progress = progress
-        self._databases: Mapping[str, Sequence[str]] | None = None
-        self._expected: Mapping[str, Sequence[Any]] | None = None
-        self._cancelled = False
-        self._named = threading.Event()
-        self._known = threading.Event()
-        self._thread = _Background(self._read)
-
-    def _read(self) -> CatalogSnapshot | None:
-        from .catalog import read_catalog, read_cluster
-
-        cluster = read_cluster(self._connector)
-        self._named.wait()
-        if self._cancelled or self._databases is None:
-            return None
-        return read_catalog(
-            self._connector,
-            self._databases,
-            expected=self._wait_for_expected,
-            on_database=self._progress.database,
-            cluster=cluster,
-        )
-
-    def _wait_for_expected(self) -> Mapping[str, Sequence[Any]]:
-        self._known.wait()
-        if self._cancelled or self._expected is None:
-            raise _CancelledError
-        return self._expected
-
-    def read(self, databases: Mapping[str, Sequence[str]]) -> None:
-        """Read `databases` (name -> managed schemas) once the cluster is read; only the
-        first call counts (the note and the result say the same)."""
-        if self._databases is None:
-            self._databases = databases
-        self._named.set()
-
-    def expect(self, expected: Mapping[str, Sequence[Any]]) -> None:
-        """The grants to look for, per database (see `catalog.read_database`); only the
-        first call counts."""
-        if self._expected is None:
-            self._expected = expected
-        self._known.set()
-
-    def cancel(self) -> None:
-        """Read no more; wait for the thread (its outcome, an error even, is dropped)."""
-        self._cancelled = True
-        self._named.set()
-        self._known.set()
-        self._thread.discard()
-
-    def result(self) -> CatalogSnapshot:
-        """The snapshot (after `read` and `expect`); raises what the reads raised."""
-        snapshot = self._thread.result()
-        if snapshot is None:
-            raise ValueError("the catalog reader was cancelled")
-        return snapshot
-
-
-class _CancelledError(Exception):
-    """The stack could not be used: the catalog reader stops (`_CatalogReader.cancel`)."""
-
-
-class _Progress:
-    """One line on stderr per database read, when stderr is a terminal; silent otherwise
-    (a pipe or a CI log gets no progress noise)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.shown = False
-
-    @classmethod
-    def for_stderr(cls) -> _Progress:
-        return cls(sys.stderr.isatty())
-
-    def database(self, name: str, number: int, total: int) -> None:
-        if self.enabled:
-            from entra_pg.textsafe import visible
-
-            sys.stderr.write(f"\r\x1b[Kreading database {visible(name)} ({number}/{total})")
-            sys.stderr.flush()
-            self.shown = True
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
 
 
 def _console() -> Console:

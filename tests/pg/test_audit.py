@@ -47,7 +47,7 @@ from entra_pg.audit import (
     run_audit,
     scrub_dsn,
 )
-from entra_pg.audit.catalog import CLUSTER_QUERIES, DATABASE_QUERIES
+from entra_pg.audit.catalog import CLUSTER_QUERIES, DATABASE_QUERIES, ClusterRead, read_cluster
 from entra_pg.cli import main
 from entra_pg.model.identifiers import quote_ident as q
 from tests.support.azurepg import ADMIN_ROLE, AzurePg, AzureScratch
@@ -575,14 +575,15 @@ def test_an_orphan_makes_the_cli_exit_2(
     server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server.run(f"CREATE ROLE {q(ORPHAN)} LOGIN", None)
-    real_read = read_catalog
+    real_read = read_cluster
 
-    def read_with_label(*args: Any, **kwargs: Any) -> CatalogSnapshot:
-        # The real catalog read, plus the one row plain PostgreSQL cannot store.
-        snapshot = real_read(*args, **kwargs)
-        return msgspec.structs.replace(snapshot, labels={ORPHAN: ORPHAN_LABEL})
+    def read_with_label(*args: Any, **kwargs: Any) -> ClusterRead:
+        # The real cluster read, plus the one row plain PostgreSQL cannot store.
+        cluster = real_read(*args, **kwargs)
+        cluster.facts["labels"] = {ORPHAN: ORPHAN_LABEL}
+        return cluster
 
-    monkeypatch.setattr("entra_pg.audit.catalog.read_catalog", read_with_label)
+    monkeypatch.setattr("entra_pg.audit.catalog.read_cluster", read_with_label)
     code, out, _ = server.cli(capsys, "--dsn", server.dsn, "--json", "--exit-code")
     assert code == 2
     document = json.loads(out)
