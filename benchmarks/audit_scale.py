@@ -24,7 +24,9 @@ and the ratios entra-pg / ldap2pg; the ratios are what to compare across machine
     .venv/bin/python benchmarks/audit_scale.py --repeat 3 --baseline /tmp/main-src
 
 `--repeat N` runs each tool N times, in turns, and keeps the fastest run (a shared
-machine's noise only ever adds time); memory comes from one more run of each, sampled.
+machine's noise only ever adds time) and the median (what a run usually takes: on two
+cores the fastest of a few is often one lucky schedule); memory comes from one more run
+of each, sampled.
 `--baseline DIR` also times the audit of another source tree (e.g. `git archive main |
 tar -x -C DIR`) on the same cluster and requires its JSON report to equal this tree's:
 before/after figures of one change.
@@ -41,6 +43,7 @@ import argparse
 import compileall
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -184,12 +187,13 @@ class TreePeaks:
 @dataclass(frozen=True)
 class Run:
     """One run of a tool: wall-clock seconds, memory (TreePeaks: `rss` at least GNU time's
-    max RSS), stdout."""
+    max RSS), stdout. `median` is the median of the timed runs (measure_best)."""
 
     seconds: float
     rss_mb: float
     pss_mb: float
     stdout: str
+    median: float = 0.0
 
 
 def measure(argv: list[str], env: dict[str, str], cwd: Path, *, sample: bool = True) -> Run:
@@ -223,8 +227,8 @@ def measure_best(
     tools: dict[str, tuple[list[str], dict[str, str]]], cwd: Path, repeat: int
 ) -> dict[str, Run]:
     """Each tool (name -> argv, env) `repeat` times, in turns (a noisy minute slows all of
-    them alike), then once sampled: the fastest time, the sampled run's memory, the last
-    stdout."""
+    them alike), then once sampled: the fastest and the median time, the sampled run's
+    memory, the last stdout."""
     timed: dict[str, list[Run]] = {name: [] for name in tools}
     for _ in range(repeat):
         for name, (argv, env) in tools.items():
@@ -232,8 +236,14 @@ def measure_best(
     best = {}
     for name, (argv, env) in tools.items():
         sampled = measure(argv, env, cwd)
-        fastest = min(r.seconds for r in timed[name])
-        best[name] = Run(fastest, sampled.rss_mb, sampled.pss_mb, timed[name][-1].stdout)
+        times = [r.seconds for r in timed[name]]
+        best[name] = Run(
+            min(times),
+            sampled.rss_mb,
+            sampled.pss_mb,
+            timed[name][-1].stdout,
+            statistics.median(times),
+        )
     return best
 
 
@@ -272,7 +282,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 50_000])
     parser.add_argument("--roles", type=int, default=1000, help="principals (LOGIN roles)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per tool; fastest counts")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool (fastest, median)")
     parser.add_argument(
         "--baseline", type=Path, help="also time the audit of this source tree (same report)"
     )
@@ -356,6 +366,9 @@ def main() -> int:
                     "entra-pg s": ours.seconds,
                     "ldap2pg s": theirs.seconds,
                     "time ratio": ours.seconds / theirs.seconds,
+                    "entra-pg s (median)": ours.median,
+                    "ldap2pg s (median)": theirs.median,
+                    "time ratio (median)": ours.median / theirs.median,
                     "entra-pg MB": ours.pss_mb,
                     "ldap2pg MB": theirs.pss_mb,
                     "memory ratio": ours.pss_mb / theirs.pss_mb,
@@ -365,7 +378,11 @@ def main() -> int:
                     "entra-pg queries": ours_q,
                     "ldap2pg queries": theirs_q,
                     **(
-                        {"baseline s": base.seconds, "baseline MB": base.pss_mb}
+                        {
+                            "baseline s": base.seconds,
+                            "baseline s (median)": base.median,
+                            "baseline MB": base.pss_mb,
+                        }
                         if args.baseline is not None
                         else {}
                     ),
@@ -382,7 +399,7 @@ def main() -> int:
         cells = []
         for row in rows:
             value = row[figure]
-            if figure.endswith(("ratio", " s")):
+            if figure.endswith(("ratio", " s", "(median)")):
                 cells.append(f"{value:.2f}")
             elif figure.endswith("MB"):
                 cells.append(f"{value:.0f}")

@@ -70,7 +70,7 @@ __all__ = [
 #: Database name -> the grants to look for in it (`read_database`).
 ExpectedGrants = Mapping[str, Sequence[ExpectedGrant]]
 
-#: Queries the cluster-wide read runs (session, databases, roles, memberships, labels).
+#: Queries the cluster-wide read runs (databases, session, roles, memberships, labels).
 CLUSTER_QUERIES: Final = 5
 #: Queries each database read runs (session, schemas, objects, columns, default ACLs).
 DATABASE_QUERIES: Final = 5
@@ -211,13 +211,14 @@ def _session_facts(s: ReadOnlySession) -> tuple[str, int, bool, str]:
 def _read_cluster(
     session: ReadOnlySession, on_databases: Callable[[frozenset[str]], None] | None
 ) -> dict[str, Any]:
-    user, version, read_only, bootstrap = _session_facts(session)
+    # The databases first: the audit's database reads wait for their names.
     databases = tuple(
         DatabaseRow(name, owner, acl)
         for (name, owner), acl in _grouped(session.rows(queries.DATABASES_SQL), 2).items()
     )
     if on_databases is not None:
         on_databases(frozenset(row.name for row in databases))
+    user, version, read_only, bootstrap = _session_facts(session)
     roles = tuple(
         RoleRow(
             name=r[0],
