@@ -22,6 +22,11 @@ and the ratios entra-pg / ldap2pg; the ratios are what to compare across machine
     .venv/bin/python benchmarks/audit_scale.py         # 10000 and 50000 tables, 1000 roles
     .venv/bin/python benchmarks/audit_scale.py --roles 200 2000 10000
     .venv/bin/python benchmarks/audit_scale.py --repeat 3 --baseline /tmp/main-src
+    .venv/bin/python benchmarks/audit_scale.py --acl-per-table 10000   # drift on every table
+
+`--acl-per-table` also grants each table SELECT directly to one principal (table i to
+principal i mod R): as many distinct ACLs as tables, and an extra privilege per principal
+for both tools to report (the audit: one finding per principal).
 
 `--repeat N` runs each tool N times, in turns, and keeps the fastest run (a shared
 machine's noise only ever adds time) and the median (what a run usually takes: on two
@@ -261,17 +266,26 @@ def count_queries(cluster: PgCluster, role: str, run: Any) -> int:
     )
 
 
-def grow(cluster: PgCluster, have: int, want: int) -> None:
+def grow(cluster: PgCluster, have: int, want: int, roles: int, acl_per_table: bool) -> None:
+    """Tables `have`+1 .. `want` in the managed schema, owned by the owner role (the model's
+    default privileges grant them to the read capability). With `acl_per_table`, table i
+    is also granted SELECT directly to principal i mod `roles`, beyond the model: every
+    table has an ACL of its own, and each principal holds an extra privilege."""
     for start in range(have, want, 1000):
         cluster.query(
             sql.SQL(
                 "DO $$ BEGIN FOR i IN {} .. {} LOOP "
                 "EXECUTE format('CREATE TABLE %I.%I (id int, total int)', {}, 't' || i); "
+                "IF {} THEN EXECUTE format('GRANT SELECT ON %I.%I TO %I', {}, 't' || i, "
+                "format('user%s@contoso.com', lpad((i % {})::text, 5, '0'))); END IF; "
                 "END LOOP; END $$"
             ).format(
                 sql.Literal(start + 1),
                 sql.Literal(min(start + 1000, want)),
                 sql.Literal(SCHEMA),
+                sql.Literal(acl_per_table),
+                sql.Literal(SCHEMA),
+                sql.Literal(roles),
             ),
             dbname=DB,
             role=OWNER,
@@ -285,6 +299,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool (fastest, median)")
     parser.add_argument(
         "--baseline", type=Path, help="also time the audit of this source tree (same report)"
+    )
+    parser.add_argument(
+        "--acl-per-table",
+        action="store_true",
+        help="grant each table SELECT to one principal: an ACL per table, drift per principal",
     )
     args = parser.parse_args()
     if not LDAP2PG.exists():
@@ -343,7 +362,7 @@ def main() -> int:
         have = 0
         for size in sorted(args.sizes):
             console.print(f"growing the cluster to {size} tables ...")
-            grow(cluster, have, size)
+            grow(cluster, have, size, args.roles, args.acl_per_table)
             have = size
             cluster.query(sql.SQL("VACUUM ANALYZE"), dbname=DB)
             tools = {"ours": (audit, env), "theirs": (ldap2pg, env)}
@@ -391,7 +410,8 @@ def main() -> int:
             )
             console.print(f"  {rows[-1]}", highlight=False)
     # A row per figure and a column per size: readable in 80 columns.
-    table = Table(title="entra-pg audit vs ldap2pg 5.9 --dry, same cluster")
+    shape = ", an ACL per table" if args.acl_per_table else ""
+    table = Table(title=f"entra-pg audit vs ldap2pg 5.9 --dry, same cluster{shape}")
     table.add_column("tables")
     for row in rows:
         table.add_column(f"{row['tables']:,}", justify="right")

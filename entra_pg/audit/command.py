@@ -4,8 +4,8 @@ Two things happen at once (forked.py): a child reads the `--accept` file and the
 builds the audit's model, while this process imports the PostgreSQL driver, connects with
 `--dsn` and reads the cluster-wide catalogs, which need nothing of the model; the databases
 the model manages are read beside them as soon as the child names them (reader.py). Then
-they are compared and reported. With `--entra` the connection
-needs the stack's server, so it waits for the model.
+they are compared and reported. With `--entra` the connection needs the stack's server,
+so it waits for the model.
 
 Whatever runs where, the outcome is the one of doing it all in order: problems are reported
 in the same precedence (the `--accept` file, then the stack, then the connection), each as
