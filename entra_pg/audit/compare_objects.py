@@ -74,19 +74,22 @@ def _same_objects(a: ObjectSet, b: ObjectSet, total: int | None) -> bool:
 def _merged(
     groups: Sequence[PrivilegeGroup], totals: Mapping[tuple[str, PrivilegeTarget], ObjectSet]
 ) -> list[_Group]:
+    """The groups of one grantee, schema and type that cover the same objects, merged (in
+    the order they come). Only groups of the same (schema, type, grantee) are compared:
+    thousands of grantees with a privilege each stay linear."""
     out: list[_Group] = []
+    candidates: dict[tuple[str, PrivilegeTarget, str], list[_Group]] = {}
     for g in groups:
         total = totals.get((g.schema, g.target))
-        for existing in out:
-            if (existing.schema, existing.target, existing.grantee) == (
-                g.schema,
-                g.target,
-                g.grantee,
-            ) and _same_objects(existing.objects, g.objects, total.count if total else None):
+        same = candidates.setdefault((g.schema, g.target, g.grantee), [])
+        for existing in same:
+            if _same_objects(existing.objects, g.objects, total.count if total else None):
                 existing.privileges.append(g.privilege)
                 break
         else:
-            out.append(_Group(g.schema, g.target, g.grantee, [g.privilege], g.objects))
+            group = _Group(g.schema, g.target, g.grantee, [g.privilege], g.objects)
+            same.append(group)
+            out.append(group)
     return out
 
 
