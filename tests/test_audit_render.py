@@ -7,6 +7,7 @@ versions of these checks are in tests/pg/test_audit_scale.py.
 from __future__ import annotations
 
 import io
+import json
 import unicodedata
 
 import pytest
@@ -14,7 +15,7 @@ from psycopg import sql
 from rich.console import Console
 
 from entra_pg.audit import AuditReport, Finding, FixStatement, fix_script, render_markdown
-from entra_pg.audit.render import COMMENT_LIMIT, SUMMARY_LIMIT, render_table
+from entra_pg.audit.render import COMMENT_LIMIT, SUMMARY_LIMIT, render_json, render_table
 from entra_pg.audit.sqltext import ident, render
 from entra_pg.textsafe import UNSAFE_CATEGORIES
 
@@ -92,3 +93,14 @@ def test_fix_script_comments_carry_hostile_messages_on_one_line() -> None:
     assert len(comments) == 1
     assert "\\r\\n" in comments[0]
     assert "\r" not in script
+
+
+@pytest.mark.parametrize("count", [1, 100, 2_000])
+def test_json_is_the_standard_librarys_text(count: int) -> None:
+    """render_json encodes with msgspec for speed; the text is what json.dumps makes (two
+    spaces, non-ASCII kept, every control character escaped), hostile names included."""
+    document = report((finding(0, HOSTILE), *(finding(n) for n in range(1, count))))
+    expected = json.dumps(document.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    text = render_json(document)
+    assert text == expected
+    assert not any(unicodedata.category(c) == "Cc" for c in text if c != "\n")

@@ -14,10 +14,11 @@ cut stated and where the full report is (`--report-file`).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
+
+import msgspec
 
 from entra_pg.outputlimits import JOB_SUMMARY_LIMIT, PR_COMMENT_LIMIT
 from entra_pg.textsafe import markdown_code, markdown_fence, markdown_text, visible
@@ -134,9 +135,14 @@ def render_table(console: Console, report: AuditReport) -> None:
 
 
 def render_json(report: AuditReport) -> str:
-    """One JSON document (see `AuditReport.as_dict`), newline-terminated. JSON escapes
-    every control character itself; non-ASCII text is kept as it is."""
-    return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    """One JSON document (see `AuditReport.as_dict`), indented by two spaces and
+    newline-terminated. JSON escapes every control character itself; non-ASCII text is
+    kept as it is.
+
+    The same text as `json.dumps(..., indent=2, ensure_ascii=False)`, made by msgspec's
+    encoder: the standard library's is pure Python once it indents, 60 ms for the 10,000
+    fix statements of 1,000 findings (tests/test_audit_render.py compares the two)."""
+    return msgspec.json.format(msgspec.json.encode(report.as_dict()), indent=2).decode() + "\n"
 
 
 # --------------------------------------------------------------------------- Markdown
