@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from entra_pg.model import parse_stack_config
-from entra_pg.model.config.spec import STACK, Field, Obj, Section
+from entra_pg.model.config.kinds import Field, Obj, Section
+from entra_pg.model.config.spec import STACK
 from entra_pg.model.schema import SCHEMA_PATH, pulumi_declarations, stack_config_schema
 from entra_pg.stack import load_stack
 

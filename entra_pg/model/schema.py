@@ -19,19 +19,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Final
 
+from .config.kinds import Boolean, Choice, Field, Integer, ListOf, MapOf, Section, Text, Type
 from .config.parse import NAMESPACE
-from .config.spec import (
-    STACK,
-    Boolean,
-    Choice,
-    Field,
-    Integer,
-    ListOf,
-    MapOf,
-    Section,
-    Text,
-    Type,
-)
+from .config.spec import STACK
 
 __all__ = ["SCHEMA_ID", "SCHEMA_PATH", "main", "pulumi_declarations", "stack_config_schema"]
 

@@ -20,8 +20,9 @@ from ..trail import (
     LogAnalyticsConfig,
     PgauditConfig,
 )
+from .kinds import Choice, ListOf
 from .reader import Reader, max_items
-from .spec import AUDIT_TRAIL, LOG_ANALYTICS, PGAUDIT, Choice, ListOf
+from .spec import AUDIT_TRAIL, LOG_ANALYTICS, PGAUDIT
 
 __all__ = ["read_audit_trail"]
 

@@ -7,8 +7,9 @@ from typing import cast
 
 from ..identifiers import reserved_role_problem
 from ..profiles import ALLOWED_PRIVILEGES, BUILTIN_PROFILES, ObjectType, Profile
+from .kinds import Choice, ListOf, MapOf
 from .reader import Reader, describe
-from .spec import PRIVILEGES, PROFILE, PROFILE_NAME, STACK, Choice, ListOf, MapOf
+from .spec import PRIVILEGES, PROFILE, PROFILE_NAME, STACK
 
 __all__ = ["read_profiles"]
 

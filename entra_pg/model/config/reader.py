@@ -20,7 +20,7 @@ from ..identifiers import (
     object_id_problem,
     unsafe_text_problem,
 )
-from .spec import Boolean, Choice, Field, Integer, ListOf, MapOf, Obj, Section, Text
+from .kinds import Boolean, Choice, Field, Integer, ListOf, MapOf, Obj, Section, Text
 
 __all__ = ["Reader", "describe", "max_items", "obj_section"]
 

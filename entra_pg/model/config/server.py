@@ -7,8 +7,9 @@ import re
 from typing import Final
 
 from ..identifiers import fold
+from .kinds import MapOf
 from .reader import Reader, max_items
-from .spec import FIREWALL_RULE, NETWORK, SERVER, SKU, MapOf
+from .spec import FIREWALL_RULE, NETWORK, SERVER, SKU
 from .types import FirewallRule, NetworkConfig, ServerConfig
 
 __all__ = ["MAX_FIREWALL_ADDRESSES", "read_server"]

@@ -6,7 +6,7 @@ Schema editors use and the types `Pulumi.yaml` declares. To add a key to a secti
 `Field` to its `Section` below and read it in the section's reader: the JSON Schema, the
 Pulumi.yaml declarations and the unknown-key check follow (the README table is by hand).
 The kinds of value and what a key and a section are (`Text`, `Field`, `Section`, ...) are
-in kinds.py, re-exported here.
+in kinds.py.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ..trail import (
     PGAUDIT_CLASSES,
     WORKSPACE_NAME,
 )
-from .kinds import Boolean, Choice, Field, Integer, ListOf, MapOf, Obj, Section, Text, Type
+from .kinds import Boolean, Choice, Field, Integer, ListOf, MapOf, Obj, Section, Text
 
 __all__ = [
     "ACCESS_PRINCIPAL",
@@ -58,16 +58,6 @@ __all__ = [
     "SKU",
     "STACK",
     "TARGETS",
-    "Boolean",
-    "Choice",
-    "Field",
-    "Integer",
-    "ListOf",
-    "MapOf",
-    "Obj",
-    "Section",
-    "Text",
-    "Type",
 ]
 
 
