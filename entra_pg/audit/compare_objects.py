@@ -22,7 +22,7 @@ from entra_pg.model import PUBLIC
 from entra_pg.textsafe import sql_literal
 
 from .compare_context import Context
-from .compare_privileges import report_owner, statement, who
+from .compare_privileges import report_owner, statement, statements, who
 from .findings import Category, FixStatement
 from .rows import DatabaseSnapshot, ObjectRef, ObjectSet, PrivilegeGroup, PrivilegeTarget
 from .sqltext import (
@@ -269,7 +269,7 @@ def _object_finding(
         privilege = text + option
         message = f"{who(grantee)} holds {text}{option} on {shown} beyond the model"
     targets = _group_on(group, total, every_object_fix=what != "missing")
-    fix = [statement(verb, group.privileges, on, grantee, database) for on in targets]
+    fix = statements(verb, group.privileges, targets, grantee, database)
     ctx.add(
         category,
         kind,

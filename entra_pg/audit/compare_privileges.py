@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 import msgspec
 from psycopg import sql
@@ -36,6 +37,7 @@ __all__ = [
     "check_schemas",
     "report_owner",
     "statement",
+    "statements",
     "who",
 ]
 
@@ -71,14 +73,34 @@ def statement(
         privilege = sql.SQL("{} ({})").format(
             privilege, sql.SQL(", ").join(ident(c) for c in columns)
         )
-    templates = {
-        "grant": "GRANT {} ON {} TO {};",
-        "revoke": "REVOKE {} ON {} FROM {};",
-        "revoke-cascade": "REVOKE {} ON {} FROM {} CASCADE;",
-        "revoke-option": "REVOKE GRANT OPTION FOR {} ON {} FROM {} CASCADE;",
-    }
-    statement = sql.SQL(templates[action]).format(privilege, on, grantee_sql(grantee))
+    head, tail = _TEMPLATES[action]
+    statement = sql.SQL(head + "{}" + tail).format(privilege, on, grantee_sql(grantee))
     return FixStatement(database, render(statement))
+
+
+def statements(
+    action: str,
+    privileges: Sequence[str],
+    targets: Sequence[sql.Composable],
+    grantee: str,
+    database: str | None,
+) -> list[FixStatement]:
+    """`statement(action, privileges, on, grantee, database)` for each `on` of `targets`,
+    the same text: what they share is composed and rendered once (a finding's fix can
+    name thousands of objects), each object's name is still quoted by psycopg."""
+    head, tail = _TEMPLATES[action]
+    before = sql.SQL(render(sql.SQL(head).format(privileges_sql(privileges))))
+    after = sql.SQL(render(sql.SQL(tail).format(grantee_sql(grantee))))
+    return [FixStatement(database, render(before + on + after)) for on in targets]
+
+
+#: Each action's statement around its object: (up to the object, after it).
+_TEMPLATES: Final = {
+    "grant": ("GRANT {} ON ", " TO {};"),
+    "revoke": ("REVOKE {} ON ", " FROM {};"),
+    "revoke-cascade": ("REVOKE {} ON ", " FROM {} CASCADE;"),
+    "revoke-option": ("REVOKE GRANT OPTION FOR {} ON ", " FROM {} CASCADE;"),
+}
 
 
 # --------------------------------------------------------------------------- single objects
