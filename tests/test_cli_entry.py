@@ -53,4 +53,3 @@ def test_a_process_ended_by_entry_still_runs_atexit_and_flushes_output() -> None
         [sys.executable, "-c", child], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert (out.returncode, out.stdout, out.stderr) == (4, "buffered;atexit", "")
-

@@ -141,11 +141,7 @@ def _acl(
                 target.database,
                 f"{show(grantee)} holds {privileges} on {target.shown} WITH GRANT OPTION: it "
                 "can grant it to any role (the model grants it without)",
-                [
-                    statement(
-                        "revoke-option", sorted(options), target.sql, grantee, target.database
-                    )
-                ],
+                [statement("revoke-option", sorted(options), target.sql, grantee, target.database)],
             )
     if not managed:
         return {}
