@@ -68,14 +68,7 @@ def statement(
 
     Revokes that touch a grant option CASCADE: grants made with that option are beyond the
     model too, and without CASCADE PostgreSQL refuses while they exist."""
-    privilege = privileges_sql(privileges)
-    if columns:
-        privilege = sql.SQL("{} ({})").format(
-            privilege, sql.SQL(", ").join(ident(c) for c in columns)
-        )
-    head, tail = _TEMPLATES[action]
-    statement = sql.SQL(head + "{}" + tail).format(privilege, on, grantee_sql(grantee))
-    return FixStatement(database, render(statement))
+    return statements(action, privileges, [on], grantee, database, columns)[0]
 
 
 def statements(
@@ -84,12 +77,18 @@ def statements(
     targets: Sequence[sql.Composable],
     grantee: str,
     database: str | None,
+    columns: Sequence[str] = (),
 ) -> list[FixStatement]:
-    """`statement(action, privileges, on, grantee, database)` for each `on` of `targets`,
-    the same text: what they share is composed and rendered once (a finding's fix can
-    name thousands of objects), each object's name is still quoted by psycopg."""
+    """`statement(action, privileges, on, grantee, database, columns)` for each `on` of
+    `targets`: what they share is composed and rendered once (a finding's fix can name
+    thousands of objects); each object's name is still quoted by psycopg."""
+    privilege = privileges_sql(privileges)
+    if columns:
+        privilege = sql.SQL("{} ({})").format(
+            privilege, sql.SQL(", ").join(ident(c) for c in columns)
+        )
     head, tail = _TEMPLATES[action]
-    before = sql.SQL(render(sql.SQL(head).format(privileges_sql(privileges))))
+    before = sql.SQL(render(sql.SQL(head).format(privilege)))
     after = sql.SQL(render(sql.SQL(tail).format(grantee_sql(grantee))))
     return [FixStatement(database, render(before + on + after)) for on in targets]
 
