@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Final, cast
 
 import psycopg
@@ -295,18 +295,20 @@ class DatabasesRead:
 def read_databases(
     connector: Connector,
     databases: Mapping[str, Sequence[str]],
+    existing: Collection[str],
     *,
     expected: ExpectedGrants | Callable[[], ExpectedGrants] | None = None,
     on_database: Callable[[str, int, int], None] | None = None,
 ) -> DatabasesRead:
-    """Read each database of `databases` (name -> managed schemas; each must exist), in
-    name order, one session of `DATABASE_QUERIES` queries each. `expected` and
-    `on_database` as for `read_catalog`.
+    """Read each database of `databases` (name -> managed schemas) that is one of the
+    cluster's `existing` databases, in name order, one session of `DATABASE_QUERIES`
+    queries each; the others are never connected to. `expected` and `on_database` as for
+    `read_catalog`.
 
     Raises:
         psycopg.Error: a connection or query failed (the caller reports it).
     """
-    to_read = sorted(databases)
+    to_read = sorted(name for name in databases if name in existing)
     read_only = True
     queries_run = 0
     details: dict[str, DatabaseSnapshot] = {}
@@ -366,6 +368,7 @@ def read_catalog(
     if cluster is None:
         cluster = read_cluster(connector)
     existing = {row.name for row in cluster.facts["databases"]}
-    present = {name: schemas for name, schemas in databases.items() if name in existing}
-    read = read_databases(connector, present, expected=expected, on_database=on_database)
+    read = read_databases(
+        connector, databases, existing, expected=expected, on_database=on_database
+    )
     return snapshot(cluster, read)

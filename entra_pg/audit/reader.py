@@ -103,11 +103,10 @@ class CatalogReader:
                 return None  # cancelled, or the cluster read failed (result() raises it)
             from .catalog import read_databases
 
-            existing = self._existing
-            present = {name: s for name, s in self._databases.items() if name in existing}
             return read_databases(
                 self._connector,
-                present,
+                self._databases,
+                self._existing,
                 expected=self._wait_for_expected,
                 on_database=self._progress.database,
             )
