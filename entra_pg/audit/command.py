@@ -9,8 +9,9 @@ so it waits for the model.
 
 Whatever runs where, the outcome is the one of doing it all in order: problems are reported
 in the same precedence (the `--accept` file, then the stack, then the connection), each as
-one line on stderr, and the exit codes are those of cli.py's module doc. That is why this
-module imports nothing heavy at its top: the child is forked before the driver loads.
+one line on stderr (a stack's issues one per line below it), and the exit codes are those
+of cli.py's module doc. That is why this module imports nothing heavy at its top: the child
+is forked before the driver loads.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class Prepared:
         acknowledgements: the `--accept` file's entries.
         entra_target: (server name, admin group display name), for `--entra`.
         warnings: about the stack, to print before anything else.
-        error: the problem, worded for `_fail` (no model then).
+        error: the problem's lines, worded for `_fail` (no model then).
         databases, expected: what the catalog reader needs of the model (its managed
             schemas and the grants to look for, per database).
 
@@ -64,7 +65,7 @@ class Prepared:
         acknowledgements: tuple[Acknowledgement, ...] = (),
         entra_target: tuple[str, str] | None = None,
         warnings: tuple[str, ...] = (),
-        error: str | None = None,
+        error: tuple[str, ...] | None = None,
     ) -> None:
         self._model = model
         self._packed: bytes | None = None
@@ -92,10 +93,15 @@ class Prepared:
         return state
 
 
-def _fail(message: str) -> int:
+def _fail(message: str | tuple[str, ...]) -> int:
+    """Print the problem to stderr, its first line after `entra-pg audit: error: ` and any
+    others (a stack's issues) below it. Each line is made visible on its own: a control
+    character in the stack's text is escaped, so it can never start a line."""
     from entra_pg.textsafe import visible
 
-    print(f"{PROG} audit: error: {visible(message)}", file=sys.stderr)
+    first, *rest = (message,) if isinstance(message, str) else message
+    lines = [f"{PROG} audit: error: {visible(first)}", *(visible(line) for line in rest)]
+    print("\n".join(lines), file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -126,7 +132,7 @@ def prepare(args: argparse.Namespace, post: Post | None = None) -> Prepared:
             try:
                 acknowledgements = load_acknowledgements(args.accept)
             except AcceptFileError as exc:
-                return Prepared(error=f"--accept {exc}")
+                return Prepared(error=(f"--accept {exc}",))
         files = load_stack(args.project_dir, args.stack)
         warnings = tuple(str(w) for w in files.warnings)
         config = parse_stack_config(files.namespace())
@@ -134,14 +140,14 @@ def prepare(args: argparse.Namespace, post: Post | None = None) -> Prepared:
             post(("databases", managed_schemas(config.databases)))
         model = AuditModel.from_config(config)
     except StackLoadError as exc:
-        return Prepared(error=exc.render())
+        return Prepared(error=tuple(exc.lines()))
     except ConfigError as exc:
-        return Prepared(error=exc.render())
+        return Prepared(error=tuple(exc.lines()))
     except Exception as exc:  # the last line of defence: one message, never a traceback
         if getattr(args, "debug", False):
             traceback.print_exc()
         problem = f"unexpected {type(exc).__name__}: {_one_line(str(exc))}"
-        return Prepared(error=f"{problem} (rerun with --debug)")
+        return Prepared(error=(f"{problem} (rerun with --debug)",))
     target = None
     if config.server is not None and config.admins is not None:
         target = (config.server.name, config.admins.display_name)

@@ -40,6 +40,11 @@ class ConfigError(ValueError):
 
     def render(self) -> str:
         """A human-readable message listing every issue, one per line."""
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        """`render()`'s lines: the summary, then `  - <issue>` per issue (each line's text
+        as it is: a caller printing it to a terminal escapes each line)."""
         count = len(self.issues)
         head = f"invalid {self.subject} ({count} problem{'s' if count != 1 else ''}):"
-        return "\n".join([head, *(f"  - {issue}" for issue in self.issues)])
+        return [head, *(f"  - {issue}" for issue in self.issues)]

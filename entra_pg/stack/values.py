@@ -51,7 +51,11 @@ class StackLoadError(Exception):
 
     def render(self) -> str:
         """The summary, then one line per issue."""
-        return "\n".join([self.summary, *(f"  - {issue}" for issue in self.issues)])
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        """`render()`'s lines (each line's text as it is: see `ConfigError.lines`)."""
+        return [self.summary, *(f"  - {issue}" for issue in self.issues)]
 
 
 class ConfigDeclaration(msgspec.Struct, frozen=True):
