@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-__all__ = ["ConfigError", "ConfigIssue"]
+__all__ = ["ConfigError", "ConfigIssue", "issue_lines"]
 
 
 class ConfigIssue(msgspec.Struct, frozen=True):
@@ -43,8 +43,13 @@ class ConfigError(ValueError):
         return "\n".join(self.lines())
 
     def lines(self) -> list[str]:
-        """`render()`'s lines: the summary, then `  - <issue>` per issue (each line's text
-        as it is: a caller printing it to a terminal escapes each line)."""
+        """`render()`'s lines (see `issue_lines`)."""
         count = len(self.issues)
         head = f"invalid {self.subject} ({count} problem{'s' if count != 1 else ''}):"
-        return [head, *(f"  - {issue}" for issue in self.issues)]
+        return issue_lines(head, self.issues)
+
+
+def issue_lines(summary: str, issues: Iterable[ConfigIssue]) -> list[str]:
+    """How an error with issues prints: `summary`, then `  - <issue>` per issue. Each
+    line's text is as it is: a caller printing it to a terminal escapes each line."""
+    return [summary, *(f"  - {issue}" for issue in issues)]

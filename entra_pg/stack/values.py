@@ -12,6 +12,7 @@ import msgspec
 
 from entra_pg.inputfiles import InputFileError
 from entra_pg.model import ConfigIssue
+from entra_pg.model.errors import issue_lines
 
 __all__ = [
     "ConfigDeclaration",
@@ -54,8 +55,8 @@ class StackLoadError(Exception):
         return "\n".join(self.lines())
 
     def lines(self) -> list[str]:
-        """`render()`'s lines (each line's text as it is: see `ConfigError.lines`)."""
-        return [self.summary, *(f"  - {issue}" for issue in self.issues)]
+        """`render()`'s lines (see `entra_pg.model.errors.issue_lines`)."""
+        return issue_lines(self.summary, self.issues)
 
 
 class ConfigDeclaration(msgspec.Struct, frozen=True):
